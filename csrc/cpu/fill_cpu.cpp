@@ -1,0 +1,213 @@
+// The CPU entry point: instruction-set dispatch, splitting into tasks, the thread pool.
+#include "fill_cpu.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+
+#include "isa.h"
+#include "kernel_scalar.h"
+#include "runs.h"
+#include "thread_pool.h"
+
+#if defined(PXI_HAVE_X86_SIMD)
+#include <cpuid.h>
+#endif
+
+namespace philoxinit {
+
+namespace {
+
+// ---- the portable kernel ------------------------------------------------------------------------
+template <Dist kDist>
+void fill_range_scalar_dist(const FillRequest& r, int64_t begin, int64_t end) {
+  for_each_run(r, begin, end, [&](const Run& run) { fill_run_scalar<kDist>(r, run); });
+}
+
+void fill_range_scalar(const void* request, int64_t begin, int64_t end, bool /*stream*/) {
+  const FillRequest& r = *static_cast<const FillRequest*>(request);
+  switch (r.dist) {
+    case Dist::Bits: return fill_range_scalar_dist<Dist::Bits>(r, begin, end);
+    case Dist::Uniform: return fill_range_scalar_dist<Dist::Uniform>(r, begin, end);
+    case Dist::Normal: return fill_range_scalar_dist<Dist::Normal>(r, begin, end);
+    case Dist::TruncNormal: return fill_range_scalar_dist<Dist::TruncNormal>(r, begin, end);
+  }
+}
+
+// ---- instruction sets ---------------------------------------------------------------------------
+enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+constexpr const char* kIsaNames[] = {"scalar", "avx2", "avx512"};
+
+bool supported(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return true;
+#if defined(PXI_HAVE_X86_SIMD)
+    case Isa::Avx2: {
+      __builtin_cpu_init();
+      unsigned a = 0, b = 0, c = 0, d = 0;
+      const bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+      return f16c && __builtin_cpu_supports("avx2");
+    }
+    case Isa::Avx512:
+      __builtin_cpu_init();
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#else
+    default: return false;
+#endif
+  }
+  return false;
+}
+
+bool compiled(Isa isa) {
+#if defined(PXI_HAVE_X86_SIMD)
+  (void)isa;
+  return true;
+#else
+  return isa == Isa::Scalar;
+#endif
+}
+
+cpu::RangeFill range_fill(Isa isa) {
+  switch (isa) {
+#if defined(PXI_HAVE_X86_SIMD)
+    case Isa::Avx2: return &cpu::fill_range_avx2;
+    case Isa::Avx512: return &cpu::fill_range_avx512;
+#endif
+    default: return &fill_range_scalar;
+  }
+}
+
+Isa best_isa() {
+  static const Isa best = [] {
+    for (Isa i : {Isa::Avx512, Isa::Avx2})
+      if (compiled(i) && supported(i)) return i;
+    return Isa::Scalar;
+  }();
+  return best;
+}
+
+Isa parse_isa(const std::string& name, const char* source) {
+  for (int i = 0; i < 3; ++i) {
+    if (name != kIsaNames[i]) continue;
+    const Isa isa = static_cast<Isa>(i);
+    if (!compiled(isa))
+      throw std::runtime_error(std::string("philoxinit: ") + source + " asks for '" + name +
+                               "', but this build has no " + name + " kernels (available: scalar)");
+    if (!supported(isa))
+      throw std::runtime_error(std::string("philoxinit: ") + source + " asks for '" + name +
+                               "', but this CPU does not support it");
+    return isa;
+  }
+  throw std::runtime_error(std::string("philoxinit: ") + source + " is '" + name +
+                           "'; expected one of scalar, avx2, avx512");
+}
+
+std::mutex g_forced_mu;
+std::string g_forced;  // set_cpu_isa's choice, "" for none
+
+Isa current_isa() {
+  {
+    std::lock_guard<std::mutex> lk(g_forced_mu);
+    if (!g_forced.empty()) return parse_isa(g_forced, "set_isa");
+  }
+  const char* env = std::getenv("PHILOXINIT_ISA");
+  if (env && *env) return parse_isa(env, "PHILOXINIT_ISA");
+  return best_isa();
+}
+
+// ---- splitting the work -------------------------------------------------------------------------
+// Below this many elements in one call everything runs on the calling thread: waking a worker
+// costs more than it saves.
+constexpr int64_t kParallelMin = int64_t(1) << 17;
+// Smallest task, and the granule tasks are cut at (relative to each request's first element:
+// whole Philox blocks, whole cache lines, whole SIMD iterations).
+constexpr int64_t kMinTask = int64_t(1) << 15;
+constexpr int64_t kGranule = 1024;
+// Requests at least this large are written with non-temporal stores: they would not stay in the
+// cache anyway, and streaming stores skip reading each line before writing it.
+constexpr int64_t kStreamBytes = int64_t(4) << 20;
+
+struct Piece {
+  size_t req;
+  int64_t begin, end;
+};
+
+struct Job {
+  const FillRequest* requests;
+  cpu::RangeFill fn;
+  std::vector<Piece> pieces;
+  std::vector<size_t> task_first;  // task t is pieces [task_first[t], task_first[t + 1])
+};
+
+bool use_stream(const FillRequest& r) { return r.numel() * element_size(r.dtype) >= kStreamBytes; }
+
+void run_task(void* ctx, int64_t t) {
+  const Job& job = *static_cast<const Job*>(ctx);
+  for (size_t i = job.task_first[t]; i < job.task_first[t + 1]; ++i) {
+    const Piece& p = job.pieces[i];
+    const FillRequest& r = job.requests[p.req];
+    job.fn(&r, p.begin, p.end, use_stream(r));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> cpu_isas() {
+  std::vector<std::string> out;
+  for (int i = 0; i < 3; ++i)
+    if (compiled(static_cast<Isa>(i)) && supported(static_cast<Isa>(i))) out.emplace_back(kIsaNames[i]);
+  return out;
+}
+
+std::string cpu_isa() { return kIsaNames[static_cast<int>(current_isa())]; }
+
+void set_cpu_isa(const std::string& name) {
+  if (!name.empty()) parse_isa(name, "set_isa");
+  std::lock_guard<std::mutex> lk(g_forced_mu);
+  g_forced = name;
+}
+
+void fill_cpu(const FillRequest* requests, size_t count, int threads) {
+  const cpu::RangeFill fn = range_fill(current_isa());
+  int64_t total = 0;
+  for (size_t i = 0; i < count; ++i) total += requests[i].numel();
+  if (threads <= 1 || total < kParallelMin) {
+    for (size_t i = 0; i < count; ++i) fn(&requests[i], 0, requests[i].numel(), use_stream(requests[i]));
+    return;
+  }
+  // Tasks of about total / (4 threads) elements, so that a thread slowed by other work on its
+  // core does not hold up the end; small requests share a task.
+  int64_t chunk = (total + 4 * threads - 1) / (4 * threads);
+  if (chunk < kMinTask) chunk = kMinTask;
+  chunk = (chunk + kGranule - 1) / kGranule * kGranule;
+  Job job{requests, fn, {}, {0}};
+  int64_t filled = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const int64_t n = requests[i].numel();
+    for (int64_t pos = 0; pos < n;) {
+      int64_t take = n - pos;
+      const int64_t room = chunk - filled;
+      if (take > room) {
+        take = room / kGranule * kGranule;
+        if (take == 0) {  // close this task, start the next
+          job.task_first.push_back(job.pieces.size());
+          filled = 0;
+          continue;
+        }
+      }
+      job.pieces.push_back(Piece{i, pos, pos + take});
+      pos += take;
+      filled += take;
+      if (filled >= chunk) {
+        job.task_first.push_back(job.pieces.size());
+        filled = 0;
+      }
+    }
+  }
+  if (job.task_first.back() != job.pieces.size()) job.task_first.push_back(job.pieces.size());
+  const int64_t ntasks = static_cast<int64_t>(job.task_first.size()) - 1;
+  cpu::parallel_for(threads, ntasks, &run_task, &job);
+}
+
+}  // namespace philoxinit

@@ -1,0 +1,208 @@
+// What one CUDA thread does, as host+device code: the kernels run it on the GPU, and the host
+// emulation (tests) runs it for every thread of a small grid on the CPU, with the same tables.
+//
+// Thread t of T does items t, t + T, ... of the table (see table.h). For each item it computes one
+// Philox block, turns all of its words into stored bit patterns with sample32 / finish32 /
+// sample64 from fill.h (the functions the CPU fill runs), and stores the elements of the item that
+// exist: one 16-byte (8-byte for 16-bit dtypes) store when the item is a whole block of a
+// contiguous run at an aligned address, element stores otherwise.
+#pragma once
+#include <cstdint>
+
+#include "../fill.h"
+#include "../philox.h"
+#include "table.h"
+
+namespace philoxinit {
+namespace cudafill {
+
+// ---- index arithmetic ---------------------------------------------------------------------------
+
+// q = n / d, r = n % d, with 32-bit division when both fit (64-bit division is slow on GPUs).
+PXI_HD void divmod_u64(uint64_t n, uint64_t d, uint64_t& q, uint64_t& r) {
+  if (((n | d) >> 32) == 0) {
+    const uint32_t q32 = static_cast<uint32_t>(n) / static_cast<uint32_t>(d);
+    q = q32;
+    r = static_cast<uint32_t>(n) - q32 * static_cast<uint32_t>(d);
+  } else {
+    q = n / d;
+    r = n - q * d;
+  }
+}
+
+// Where an item's elements are: the Philox block number (before the request's offset), the
+// column c0 of the block's word 0 in the row (may be negative), the words [lo, hi) of the block
+// that this item stores, and the element (memory) index of the row's column 0.
+struct ItemPlace {
+  uint64_t block;
+  int64_t c0;
+  int lo, hi;
+  int64_t row_mem;
+};
+
+template <class P>
+PXI_HD ItemPlace place_item(const DevRequest<P>& q, const OuterDim* dims, uint64_t item, int pb) {
+  uint64_t row = 0, j = item;
+  if (q.outer_dims > 0) divmod_u64(item, q.items_per_row, row, j);
+  // The row's outer multi-index, innermost outer dim first.
+  uint64_t g = q.global_offset;
+  int64_t m = 0;
+  for (int d = q.outer_dims - 1; d >= 0; --d) {
+    const OuterDim& od = dims[q.first_dim + d];
+    uint64_t rest, idx;
+    if (d > 0) {
+      divmod_u64(row, static_cast<uint64_t>(od.size), rest, idx);
+    } else {
+      rest = 0;
+      idx = row;
+    }
+    g += idx * static_cast<uint64_t>(od.gstride);
+    m += static_cast<int64_t>(idx) * od.stride;
+    row = rest;
+  }
+  ItemPlace p;
+  p.row_mem = m;
+  const uint64_t upb = static_cast<uint64_t>(pb);
+  if (q.mode == kBlocks) {
+    const int phase = static_cast<int>(g % upb);
+    p.block = g / upb + j;
+    p.c0 = static_cast<int64_t>(j) * pb - phase;
+    p.lo = p.c0 < 0 ? static_cast<int>(-p.c0) : 0;
+    const int64_t left = q.inner - p.c0;
+    p.hi = left < pb ? static_cast<int>(left) : pb;  // may be <= lo: an empty item
+  } else {
+    const uint64_t ge = g + j * static_cast<uint64_t>(q.inner_gstep);
+    const int w = static_cast<int>(ge % upb);
+    p.block = ge / upb;
+    p.c0 = static_cast<int64_t>(j) - w;
+    p.lo = w;
+    p.hi = w + 1;
+  }
+  return p;
+}
+
+// ---- values -------------------------------------------------------------------------------------
+
+// The stored bit pattern of word w of a block, for 32-bit lanes (float32, float16, bfloat16, bits):
+// the same steps as the CPU's fill_run_scalar (sample, round to the dtype, the store rule).
+template <Dist kDist, DType kT>
+PXI_HD uint32_t pattern32(uint32_t x, const Prepared32& p) {
+  if constexpr (kDist == Dist::Bits) {
+    return x;
+  } else {
+    const float v = sample32<kDist, float>(x, p);
+    if constexpr (kT == DType::Float32) {
+      return as_bits(finish32<kDist>(v, p));
+    } else if constexpr (kT == DType::BFloat16) {
+      return f32_to_bf16_bits(finish32<kDist>(bf16_bits_to_f32(f32_to_bf16_bits(v)), p));
+    } else {
+      return f32_to_f16_bits(finish32<kDist>(f16_bits_to_f32(f32_to_f16_bits(v)), p));
+    }
+  }
+}
+
+template <Dist kDist>
+PXI_HD uint64_t pattern64(uint32_t lo, uint32_t hi, const Prepared64& p) {
+  const uint64_t bits = (static_cast<uint64_t>(hi) << 32) | lo;
+  return as_bits(sample64<kDist, double>(bits, p));
+}
+
+template <DType kT>
+struct ElementBytes {
+  static constexpr int value = kT == DType::Float64 ? 8 : (kT == DType::Float16 || kT == DType::BFloat16) ? 2 : 4;
+};
+
+// ---- one item -----------------------------------------------------------------------------------
+
+// Store policy S provides:
+//   store16(char* p, uint32_t w0, w1, w2, w3)   16 bytes at a 16-byte aligned p
+//   store8(char* p, uint32_t w0, w1)             8 bytes at an 8-byte aligned p
+//   store4(char* p, uint32_t v), store2(char* p, uint16_t v), store8x1(char* p, uint64_t v)
+template <Dist kDist, DType kT, class P, class S>
+PXI_HD void fill_item(const DevRequest<P>& q, const OuterDim* dims, uint64_t item, S& store) {
+  constexpr int pb = kT == DType::Float64 ? 2 : 4;
+  constexpr int esize = ElementBytes<kT>::value;
+  const ItemPlace at = place_item(q, dims, item, pb);
+  if (at.hi <= at.lo) return;
+  const Block4 blk = philox_block(q.key, q.stream, q.offset + at.block);
+  char* const row = q.data + at.row_mem * esize;
+  const int64_t ms = q.inner_stride;
+  const bool whole = at.lo == 0 && at.hi == pb && ms == 1;
+  if constexpr (kT == DType::Float64) {
+    const uint64_t v0 = pattern64<kDist>(blk.w[0], blk.w[1], q.params);
+    const uint64_t v1 = pattern64<kDist>(blk.w[2], blk.w[3], q.params);
+    char* const p0 = row + at.c0 * esize;
+    if (whole && reinterpret_cast<uintptr_t>(p0) % 16 == 0) {
+      store.store16(p0, static_cast<uint32_t>(v0), static_cast<uint32_t>(v0 >> 32),
+                    static_cast<uint32_t>(v1), static_cast<uint32_t>(v1 >> 32));
+      return;
+    }
+    if (at.lo <= 0 && 0 < at.hi) store.store8x1(row + (at.c0 + 0) * ms * esize, v0);
+    if (at.lo <= 1 && 1 < at.hi) store.store8x1(row + (at.c0 + 1) * ms * esize, v1);
+  } else {
+    uint32_t v[4];
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+    for (int w = 0; w < 4; ++w) v[w] = pattern32<kDist, kT>(blk.w[w], q.params);
+    if (whole) {
+      char* const p0 = row + at.c0 * esize;
+      if constexpr (esize == 4) {
+        if (reinterpret_cast<uintptr_t>(p0) % 16 == 0) {
+          store.store16(p0, v[0], v[1], v[2], v[3]);
+          return;
+        }
+      } else {
+        if (reinterpret_cast<uintptr_t>(p0) % 8 == 0) {
+          store.store8(p0, v[0] | (v[1] << 16), v[2] | (v[3] << 16));
+          return;
+        }
+      }
+    }
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+    for (int w = 0; w < 4; ++w) {
+      if (w < at.lo || w >= at.hi) continue;
+      char* const pw = row + (at.c0 + w) * ms * esize;
+      if constexpr (esize == 4)
+        store.store4(pw, v[w]);
+      else
+        store.store2(pw, static_cast<uint16_t>(v[w]));
+    }
+  }
+}
+
+// ---- one thread ---------------------------------------------------------------------------------
+
+// The first request whose items reach past `item`, searching [lo, count).
+template <class P>
+PXI_HD int find_request(const Table<P>& t, uint64_t item, int lo) {
+  int hi = t.count - 1;  // prefix[count] > item for any item the thread does
+  while (lo < hi) {
+    const int mid = lo + (hi - lo) / 2;
+    if (t.prefix[mid + 1] > item)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return lo;
+}
+
+template <Dist kDist, DType kT, class P, class S>
+PXI_HD void thread_fill(const Table<P>& t, uint64_t thread, uint64_t threads, S& store) {
+  const uint64_t total = t.prefix[t.count];
+  uint64_t item = thread;
+  if (item >= total) return;
+  int r = find_request(t, item, 0);
+  for (;;) {
+    const DevRequest<P>& q = t.req[r];
+    const uint64_t begin = t.prefix[r], end = t.prefix[r + 1];
+    for (; item < end; item += threads) fill_item<kDist, kT>(q, t.dims, item - begin, store);
+    if (item >= total) return;
+    r = find_request(t, item, r + 1);
+  }
+}
+
+}  // namespace cudafill
+}  // namespace philoxinit

@@ -1,0 +1,159 @@
+// A fill request: which memory to write, which global indices it holds, and what to draw there.
+//
+// The element at local multi-index (i_0 .. i_{n-1}) lives at  data + sum(i_d * strides[d]) elements
+// and holds global (row-major, unsharded) index  global_offset + sum(i_d * global_strides[d]).
+// Its value is a pure function of (key, stream, offset, global index, dist, params, dtype), so
+// any split of the local index range (threads, SIMD, CUDA grids) writes the same bits.
+#pragma once
+#include <cstdint>
+
+#include "transforms.h"
+
+namespace philoxinit {
+
+constexpr int kMaxDims = 16;
+
+enum class DType : int32_t { Float32 = 0, Float64 = 1, Float16 = 2, BFloat16 = 3, Bits32 = 4 };
+enum class Dist : int32_t { Bits = 0, Uniform = 1, Normal = 2, TruncNormal = 3 };
+
+// Distribution parameters as the Python layer computes them (Python doubles).
+//   Uniform:     a = low, b = high
+//   Normal:      a = mean, b = std
+//   TruncNormal: a = mean, b = std, qa, dq, flip (see trunc_normal_f32), lo / hi = the bounds
+struct Params {
+  double a = 0, b = 0, qa = 0, dq = 0, flip = 1, lo = 0, hi = 0;
+};
+
+struct FillRequest {
+  void* data = nullptr;
+  DType dtype = DType::Float32;
+  Dist dist = Dist::Uniform;
+  int ndim = 0;
+  int64_t sizes[kMaxDims] = {};
+  int64_t strides[kMaxDims] = {};         // memory strides, in elements
+  int64_t global_strides[kMaxDims] = {};  // global-index strides
+  uint64_t global_offset = 0;
+  uint64_t key = 0, stream = 0, offset = 0;
+  Params params;
+
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int d = 0; d < ndim; ++d) n *= sizes[d];
+    return n;
+  }
+};
+
+// Drops size-1 dims and merges neighbours that are contiguous in both memory and global index,
+// so a contiguous tensor becomes one run.
+inline void coalesce(FillRequest& r) {
+  int out = 0;
+  for (int d = 0; d < r.ndim; ++d) {
+    if (r.sizes[d] == 1) continue;
+    if (out > 0 && r.strides[out - 1] == r.strides[d] * r.sizes[d] &&
+        r.global_strides[out - 1] == r.global_strides[d] * r.sizes[d]) {
+      r.sizes[out - 1] *= r.sizes[d];
+      r.strides[out - 1] = r.strides[d];
+      r.global_strides[out - 1] = r.global_strides[d];
+      continue;
+    }
+    r.sizes[out] = r.sizes[d];
+    r.strides[out] = r.strides[d];
+    r.global_strides[out] = r.global_strides[d];
+    ++out;
+  }
+  if (out == 0) {  // a single element
+    r.sizes[0] = 1;
+    r.strides[0] = 1;
+    r.global_strides[0] = 1;
+    out = 1;
+  }
+  r.ndim = out;
+}
+
+inline int element_size(DType t) {
+  switch (t) {
+    case DType::Float64: return 8;
+    case DType::Float16:
+    case DType::BFloat16: return 2;
+    default: return 4;
+  }
+}
+
+// Words of the Philox block each element reads: 4 elements per block, float64 2.
+inline int elements_per_block(DType t) { return t == DType::Float64 ? 2 : 4; }
+
+// The parameters of one request converted once to the lane precision, as every backend uses them.
+struct Prepared32 {
+  float a = 0, b = 0, width = 0, qa = 0, dq = 0, flip = 1, lo = 0, hi = 0;
+};
+struct Prepared64 {
+  double a = 0, b = 0, width = 0, qa = 0, dq = 0, flip = 1, lo = 0, hi = 0;
+};
+
+PXI_HD float round_to_dtype(float v, DType t) {
+  if (t == DType::BFloat16) return bf16_bits_to_f32(f32_to_bf16_bits(v));
+  if (t == DType::Float16) return f16_bits_to_f32(f32_to_f16_bits(v));
+  return v;
+}
+
+// lo / hi hold what the store step compares against: for uniform the dtype-rounded low and high
+// (v >= high -> low), for truncated normal the dtype-rounded bounds (clamp).
+inline Prepared32 prepare32(const Params& p, Dist dist, DType t) {
+  Prepared32 q;
+  q.a = static_cast<float>(p.a);
+  q.b = static_cast<float>(p.b);
+  q.width = q.b - q.a;
+  q.qa = static_cast<float>(p.qa);
+  q.dq = static_cast<float>(p.dq);
+  q.flip = static_cast<float>(p.flip);
+  if (dist == Dist::Uniform) {
+    q.lo = round_to_dtype(q.a, t);
+    q.hi = round_to_dtype(q.b, t);
+  } else {
+    q.lo = round_to_dtype(static_cast<float>(p.lo), t);
+    q.hi = round_to_dtype(static_cast<float>(p.hi), t);
+  }
+  return q;
+}
+inline Prepared64 prepare64(const Params& p) {
+  Prepared64 q;
+  q.a = p.a;
+  q.b = p.b;
+  q.width = p.b - p.a;
+  q.qa = p.qa;
+  q.dq = p.dq;
+  q.flip = p.flip;
+  q.lo = p.lo;
+  q.hi = p.hi;
+  return q;
+}
+
+// One float32-lane value from its word, before the dtype's store rule.
+template <Dist kDist, class F, class U>
+PXI_HD F sample32(U x, const Prepared32& p) {
+  if constexpr (kDist == Dist::Uniform) return uniform_f32<F>(x, p.a, p.width, p.b);
+  if constexpr (kDist == Dist::Normal) return normal_f32<F>(x, p.a, p.b);
+  if constexpr (kDist == Dist::TruncNormal) return trunc_normal_f32<F>(x, p.qa, p.dq, p.flip, p.a, p.b);
+  return F(0.0f);
+}
+// The store rule of narrow dtypes, on values already rounded to them: uniform keeps v < high,
+// truncated normal clamps to the rounded bounds. float32 uses it too (rounding is the identity).
+template <Dist kDist, class F>
+PXI_HD F finish32(F r, const Prepared32& p) {
+  if constexpr (kDist == Dist::Uniform) return select(r < F(p.hi), r, F(p.lo));
+  if constexpr (kDist == Dist::TruncNormal) return vmin(vmax(r, F(p.lo)), F(p.hi));
+  return r;
+}
+
+template <Dist kDist, class D, class Q>
+PXI_HD D sample64(Q bits, const Prepared64& p) {
+  if constexpr (kDist == Dist::Uniform) return uniform_f64<D>(bits, p.a, p.width, p.b);
+  if constexpr (kDist == Dist::Normal) return normal_f64<D>(bits, p.a, p.b);
+  if constexpr (kDist == Dist::TruncNormal) {
+    const D v = trunc_normal_f64<D>(bits, p.qa, p.dq, p.flip, p.a, p.b);
+    return vmin(vmax(v, D(p.lo)), D(p.hi));
+  }
+  return D(0.0);
+}
+
+}  // namespace philoxinit

@@ -1,0 +1,202 @@
+// Random words -> values: the single source of truth for every backend (DESIGN.md section 2).
+//
+// Every transform is a template over the lane types so that the scalar CPU path, the SIMD paths
+// and CUDA run exactly the same IEEE operations in the same order:
+//   F  a float32 lane (float, or a SIMD vector of floats), U its uint32 lane type;
+//   D  a float64 lane (double, or a SIMD vector of doubles), Q its uint64 lane type.
+// A lane type provides + - * / comparisons, the bit operators, and the free functions below
+// (as_float, as_bits, to_float_i31, select, vmin, vmax, vsqrt, ...). Scalar versions are here.
+//
+// Builds must never contract a*b+c into an FMA (-ffp-contract=off, nvcc --fmad=false): the
+// contract fixes the rounding of every step.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "philox.h"
+#include "quantile_coeffs.h"
+
+namespace philoxinit {
+
+// ---- scalar lane operations (SIMD lane types overload the same names) -------------------------
+PXI_HD float as_float(uint32_t u) {
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(u);
+#else
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+#endif
+}
+PXI_HD uint32_t as_bits(float f) {
+#if defined(__CUDA_ARCH__)
+  return __float_as_uint(f);
+#else
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+#endif
+}
+PXI_HD double as_double(uint64_t u) {
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double(static_cast<long long>(u));
+#else
+  double d;
+  std::memcpy(&d, &u, 8);
+  return d;
+#endif
+}
+PXI_HD uint64_t as_bits(double d) {
+#if defined(__CUDA_ARCH__)
+  return static_cast<uint64_t>(__double_as_longlong(d));
+#else
+  uint64_t u;
+  std::memcpy(&u, &d, 8);
+  return u;
+#endif
+}
+// u < 2^31 converted with one round-to-nearest-even (a signed int32 conversion on every ISA).
+PXI_HD float to_float_i31(uint32_t u) { return static_cast<float>(static_cast<int32_t>(u)); }
+// u < 2^63, correctly rounded to double.
+PXI_HD double to_double_i63(uint64_t u) { return static_cast<double>(static_cast<int64_t>(u)); }
+// Precision-generic spellings (the second argument only picks the lane precision).
+PXI_HD float to_float_exact(uint32_t u, float) { return to_float_i31(u); }
+PXI_HD double to_float_exact(uint64_t u, double) { return to_double_i63(u); }
+PXI_HD float from_bits(uint32_t u, float) { return as_float(u); }
+PXI_HD double from_bits(uint64_t u, double) { return as_double(u); }
+template <class T>
+PXI_HD T select(bool m, T a, T b) { return m ? a : b; }
+template <class T>
+PXI_HD T vmin(T a, T b) { return b < a ? b : a; }
+template <class T>
+PXI_HD T vmax(T a, T b) { return a < b ? b : a; }
+PXI_HD float vsqrt(float x) {
+#if defined(__CUDA_ARCH__)
+  return __fsqrt_rn(x);
+#else
+  return __builtin_sqrtf(x);
+#endif
+}
+PXI_HD double vsqrt(double x) {
+#if defined(__CUDA_ARCH__)
+  return __dsqrt_rn(x);
+#else
+  return __builtin_sqrt(x);
+#endif
+}
+PXI_HD bool any(bool m) { return m; }
+
+// Horner's rule with separate multiply and add, coefficients highest degree first.
+template <class V, class C, int N>
+PXI_HD V horner(const C (&c)[N], V t) {
+  V p = V(c[0]);
+  for (int k = 1; k < N; ++k) p = p * t + V(c[k]);
+  return p;
+}
+
+// ---- uniform ---------------------------------------------------------------------------------
+// float32: u = (x >> 8) * 2^-24; v = low + u * width; v >= high -> low.
+template <class F, class U>
+PXI_HD F uniform_f32(U x, float low, float width, float high) {
+  const F u = to_float_i31(x >> 8) * F(0x1p-24f);
+  const F v = F(low) + u * F(width);
+  return select(v < F(high), v, F(low));
+}
+
+// float64: u = (((hi << 32) | lo) >> 11) * 2^-53, same rule in doubles.
+template <class D, class Q>
+PXI_HD D uniform_f64(Q bits, double low, double width, double high) {
+  const D u = to_double_i63(bits >> 11) * D(0x1p-53);
+  const D v = D(low) + u * D(width);
+  return select(v < D(high), v, D(low));
+}
+
+// ---- log and the normal quantile from basic operations ----------------------------------------
+#include "quantile_impl.h"
+
+// ---- normal ----------------------------------------------------------------------------------
+// One word per float32 element: the top bit is the sign, the low 31 bits k give
+// q = (k + 1/2) 2^-32 in (0, 1/2), and z = -sign * Phi^-1(q).
+template <class F, class U>
+PXI_HD F std_normal_f32(U x) {
+  const F q = to_float_i31(x & U(0x7fffffffu)) * F(0x1p-32f) + F(0x1p-33f);
+  const F z = quantile_lower_f32(q);  // <= 0
+  return as_float(as_bits(z) ^ (x & U(0x80000000u)));
+}
+
+// Two words per float64 element: the top bit of hi is the sign, the other 63 bits k give
+// q = (k + 1/2) 2^-64.
+template <class D, class Q>
+PXI_HD D std_normal_f64(Q bits) {
+  const D q = to_double_i63(bits & Q(0x7fffffffffffffffull)) * D(0x1p-64) + D(0x1p-65);
+  const D z = quantile_lower_f64(q);
+  return as_double(as_bits(z) ^ (bits & Q(0x8000000000000000ull)));
+}
+
+template <class F, class U>
+PXI_HD F normal_f32(U x, float mean, float std) {
+  return F(mean) + F(std) * std_normal_f32<F>(x);
+}
+template <class D, class Q>
+PXI_HD D normal_f64(Q bits, double mean, double std) {
+  return D(mean) + D(std) * std_normal_f64<D>(bits);
+}
+
+// ---- truncated normal -------------------------------------------------------------------------
+// Inverse CDF on the interval's probability range, in one pass. The host reflects the standardized
+// interval [alpha, beta] so that most of its mass is below zero (flip = -1 when it reflected) and
+// passes qa = Phi(alpha') and dq = Phi(beta') - Phi(alpha'). Then, with u in (0, 1),
+//   q = qa + u dq;  z = Phi^-1(q) (via the lower tail: q > 1/2 uses -Phi^-1(1 - q));
+//   v = mean + std (flip z), clamped to the dtype-rounded bounds [lo, hi].
+template <class F, class U>
+PXI_HD F trunc_normal_f32(U x, float qa, float dq, float flip, float mean, float std) {
+  const F u = (to_float_i31(x >> 8) + F(0.5f)) * F(0x1p-24f);
+  const F q = F(qa) + u * F(dq);
+  const auto upper = F(0.5f) < q;
+  const F ql = vmax(select(upper, F(1.0f) - q, q), F(kQMin_f32));
+  const F z = quantile_lower_f32(ql);
+  return F(mean) + F(std) * (select(upper, -z, z) * F(flip));
+}
+template <class D, class Q>
+PXI_HD D trunc_normal_f64(Q bits, double qa, double dq, double flip, double mean, double std) {
+  const D u = (to_double_i63(bits >> 11) + D(0.5)) * D(0x1p-53);
+  const D q = D(qa) + u * D(dq);
+  const auto upper = D(0.5) < q;
+  const D ql = vmax(select(upper, D(1.0) - q, q), D(kQMin_f64));
+  const D z = quantile_lower_f64(ql);
+  return D(mean) + D(std) * (select(upper, -z, z) * D(flip));
+}
+
+// ---- narrow float formats: round to nearest even, finite inputs --------------------------------
+PXI_HD uint16_t f32_to_bf16_bits(float f) {
+  const uint32_t u = as_bits(f);
+  return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+PXI_HD float bf16_bits_to_f32(uint16_t h) { return as_float(static_cast<uint32_t>(h) << 16); }
+
+PXI_HD uint16_t f32_to_f16_bits(float f) {
+  const uint32_t u = as_bits(f);
+  const uint32_t sign = (u >> 16) & 0x8000u;
+  const uint32_t a = u & 0x7fffffffu;
+  if (a >= 0x477ff000u) {  // rounds to >= 65520: overflow to inf (NaN never reaches here)
+    return static_cast<uint16_t>(sign | (a > 0x7f800000u ? 0x7e00u : 0x7c00u));
+  }
+  if (a < 0x38800000u) {  // below 2^-14: subnormal half; add 0.5 so the FPU rounds at 2^-24
+    const float r = as_float(a) + 0.5f;  // exact sum then one RNE at the 2^-24 step
+    return static_cast<uint16_t>(sign | (as_bits(r) - as_bits(0.5f)));
+  }
+  const uint32_t rounded = a + 0xfffu + ((a >> 13) & 1u);  // RNE at bit 13
+  return static_cast<uint16_t>(sign | ((rounded - 0x38000000u) >> 13));
+}
+PXI_HD float f16_bits_to_f32(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t a = h & 0x7fffu;
+  if (a >= 0x7c00u) return as_float(sign | 0x7f800000u | (a & 0x3ffu) << 13);
+  if (a < 0x400u) {  // subnormal: a * 2^-24 is exact in float32
+    const float v = static_cast<float>(a) * 0x1p-24f;
+    return as_float(sign | as_bits(v));
+  }
+  return as_float(sign | ((a << 13) + 0x38000000u));
+}
+
+}  // namespace philoxinit

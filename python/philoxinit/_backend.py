@@ -1,0 +1,74 @@
+"""Which backend fills a tensor: the compiled kernels when they can, else the torch fallback.
+
+``PHILOXINIT_BACKEND=torch`` forces the fallback (for comparisons and debugging).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple, Optional, Sequence
+
+import torch
+
+from ._request import Request
+
+try:
+    from . import _C
+except ImportError as e:  # a source checkout without a build, or a broken wheel
+    _C = None
+    _IMPORT_ERROR: Optional[ImportError] = e
+else:
+    _IMPORT_ERROR = None
+
+
+class BackendInfo(NamedTuple):
+    name: str  # "compiled" or "torch"
+    reason: str
+    cpu: bool  # compiled CPU kernels in use
+    cuda: bool  # compiled CUDA kernels in use
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.reason}"
+
+
+def _forced_torch() -> bool:
+    return os.environ.get("PHILOXINIT_BACKEND", "").lower() == "torch"
+
+
+def _cuda_usable() -> bool:
+    return _C is not None and getattr(_C, "cuda_available", lambda: False)()
+
+
+def backend() -> BackendInfo:
+    """Which backend fills tensors, and why."""
+    if _forced_torch():
+        return BackendInfo("torch", "PHILOXINIT_BACKEND=torch is set", False, False)
+    if _C is None:
+        return BackendInfo("torch", f"compiled extension not importable ({_IMPORT_ERROR})", False, False)
+    cuda = _cuda_usable()
+    where = "CPU and CUDA" if cuda else "CPU (CUDA tensors use the torch fallback)"
+    return BackendInfo("compiled", f"philoxinit._C kernels for {where}", True, cuda)
+
+
+def compiled_for(device: torch.device) -> bool:
+    if _C is None or _forced_torch():
+        return False
+    if device.type == "cpu":
+        return True
+    return device.type == "cuda" and _cuda_usable()
+
+
+def fill(tensors: Sequence[torch.Tensor], requests: Sequence[Request]) -> None:
+    """Write each request into its tensor (already validated; same device for all)."""
+    from . import _fallback
+
+    device = tensors[0].device
+    if not compiled_for(device):
+        for t, r in zip(tensors, requests):
+            _fallback.fill(t, r)
+        return
+    tuples = [r.as_tuple(t) for t, r in zip(tensors, requests)]
+    if device.type == "cpu":
+        _C.fill_cpu(tuples, torch.get_num_threads())
+    else:
+        _C.fill_cuda(tuples, device.index, torch.cuda.current_stream(device).cuda_stream)

@@ -1,0 +1,155 @@
+"""The contract in plain PyTorch ops, for any device torch supports and for when ``_C`` is missing.
+
+Every step mirrors csrc/transforms.h operation for operation (int64 tensors emulate the uint32
+words; float ops are single IEEE ops, never fused), so uniform and raw words are bit-identical to
+the compiled kernels, and normal / truncated normal are too wherever torch's elementwise ops are
+correctly rounded (they are on CPU and CUDA).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from ._request import Dist, Request
+
+_M32 = 0xFFFFFFFF
+_PHILOX_M = (0xD2511F53, 0xCD9E8D57)
+_PHILOX_W = (0x9E3779B9, 0xBB67AE85)
+
+
+def _mulhilo(a: torch.Tensor, m: int):
+    """hi, lo 32-bit halves of a * m for int64 tensors holding uint32 (no int64 overflow)."""
+    t = a * (m & 0xFFFF)
+    u = a * (m >> 16)
+    s = t + ((u & 0xFFFF) << 16)
+    return (u >> 16) + (s >> 32), s & _M32
+
+
+def philox(c0, c1, c2, c3, key: int):
+    """Philox4x32-10 over int64 tensors holding uint32 counters; returns the four output words."""
+    k0, k1 = key & _M32, key >> 32
+    for _ in range(10):
+        hi0, lo0 = _mulhilo(c0, _PHILOX_M[0])
+        hi1, lo1 = _mulhilo(c2, _PHILOX_M[1])
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+        k0 = (k0 + _PHILOX_W[0]) & _M32
+        k1 = (k1 + _PHILOX_W[1]) & _M32
+    return c0, c1, c2, c3
+
+
+def global_indices(req: Request, device) -> torch.Tensor:
+    """int64 global index of every local element, in the local tensor's logical shape."""
+    g = torch.full((), req.global_offset, dtype=torch.int64, device=device)
+    for d, (size, step) in enumerate(zip(req.sizes, req.global_strides)):
+        shape = [1] * len(req.sizes)
+        shape[d] = size
+        g = g + torch.arange(size, dtype=torch.int64, device=device).view(shape) * step
+    return g.expand(tuple(req.sizes))
+
+
+def words(req: Request, g: torch.Tensor, per_block: int) -> list[torch.Tensor]:
+    """The Philox block of every element: B = offset + g // per_block (mod 2^64)."""
+    q = g // per_block
+    lo = (q & _M32) + (req.offset & _M32)
+    hi = ((q >> 32) + (req.offset >> 32) + (lo >> 32)) & _M32
+    s = torch.full_like(q, 0)
+    c2 = s + (req.stream & _M32)
+    c3 = s + (req.stream >> 32)
+    return list(philox(lo & _M32, hi, c2, c3, req.key))
+
+
+def _pick(ws: Sequence[torch.Tensor], lane: torch.Tensor) -> torch.Tensor:
+    out = ws[0]
+    for j in range(1, len(ws)):
+        out = torch.where(lane == j, ws[j], out)
+    return out
+
+
+def _f32(x: float, device) -> torch.Tensor:
+    return torch.tensor(x, dtype=torch.float32, device=device)
+
+
+def _round_to(v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    return v.to(dtype).to(torch.float32) if dtype in (torch.float16, torch.bfloat16) else v
+
+
+def horner(coeffs: Sequence[float], t: torch.Tensor) -> torch.Tensor:
+    p = torch.full_like(t, coeffs[0])
+    for c in coeffs[1:]:
+        p = p * t + c
+    return p
+
+
+# ---- the normal quantile, op for op as csrc/quantile_impl.h ---------------------------------
+from ._quantile_torch import quantile_lower  # noqa: E402
+
+
+def _sample32(req: Request, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    dev = x.device
+    p = req.params
+    a, b = _f32(p.a, dev), _f32(p.b, dev)
+    if req.dist == Dist.UNIFORM:
+        u = (x >> 8).to(torch.float32) * 2.0**-24
+        v = a + u * (b - a)
+        v = torch.where(v < b, v, a)
+        lo, hi = _round_to(a, dtype), _round_to(b, dtype)
+        r = _round_to(v, dtype)
+        return torch.where(r < hi, r, lo)
+    if req.dist == Dist.NORMAL:
+        q = (x & 0x7FFFFFFF).to(torch.float32) * 2.0**-32 + 2.0**-33
+        z = quantile_lower(q)
+        z = torch.where((x >> 31) == 1, -z, z)
+        return _round_to(a + b * z, dtype)
+    # truncated normal
+    u = ((x >> 8).to(torch.float32) + 0.5) * 2.0**-24
+    q = _f32(p.qa, dev) + u * _f32(p.dq, dev)
+    upper = q > 0.5
+    ql = torch.clamp_min(torch.where(upper, 1.0 - q, q), 2.0**-126)
+    z = quantile_lower(ql)
+    z = torch.where(upper, -z, z) * _f32(p.flip, dev)
+    r = _round_to(a + b * z, dtype)
+    lo, hi = _round_to(_f32(p.lo, dev), dtype), _round_to(_f32(p.hi, dev), dtype)
+    return torch.clamp(r, lo, hi)
+
+
+def _sample64(req: Request, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+    dev = lo.device
+    p = req.params
+    f64 = lambda v: torch.tensor(v, dtype=torch.float64, device=dev)  # noqa: E731
+    a, b = f64(p.a), f64(p.b)
+    top53 = ((hi << 21) | (lo >> 11)).to(torch.float64)
+    if req.dist == Dist.UNIFORM:
+        v = a + top53 * 2.0**-53 * (b - a)
+        return torch.where(v < b, v, a)
+    if req.dist == Dist.NORMAL:
+        k = (((hi & 0x7FFFFFFF) << 32) | lo).to(torch.float64)
+        z = quantile_lower(k * 2.0**-64 + 2.0**-65)
+        return a + b * torch.where((hi >> 31) == 1, -z, z)
+    u = (top53 + 0.5) * 2.0**-53
+    q = f64(p.qa) + u * f64(p.dq)
+    upper = q > 0.5
+    ql = torch.clamp_min(torch.where(upper, 1.0 - q, q), 2.0**-1000)
+    z = quantile_lower(ql)
+    v = a + b * (torch.where(upper, -z, z) * f64(p.flip))
+    return torch.clamp(v, f64(p.lo), f64(p.hi))
+
+
+def values(req: Request, dtype: torch.dtype, device) -> torch.Tensor:
+    """The values (or raw words) of ``req``'s elements, in its logical shape."""
+    g = global_indices(req, device)
+    if dtype == torch.float64:
+        ws = words(req, g, 2)
+        half = g % 2
+        lo = torch.where(half == 0, ws[0], ws[2])
+        hi = torch.where(half == 0, ws[1], ws[3])
+        return _sample64(req, lo, hi)
+    x = _pick(words(req, g, 4), g % 4)
+    if req.dist == Dist.BITS:
+        return x.to(torch.int32) if dtype == torch.int32 else x.to(dtype)
+    return _sample32(req, x, dtype).to(dtype)
+
+
+def fill(tensor: torch.Tensor, req: Request) -> None:
+    tensor.copy_(values(req, tensor.dtype, tensor.device))

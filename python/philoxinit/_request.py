@@ -1,0 +1,78 @@
+"""The fill request that crosses from Python to a backend (mirrors csrc/fill.h)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import NamedTuple
+
+import torch
+
+
+class Dist(IntEnum):
+    BITS = 0
+    UNIFORM = 1
+    NORMAL = 2
+    TRUNC_NORMAL = 3
+
+
+# dtype -> the kernel's dtype code (csrc/fill.h DType)
+DTYPE_CODES = {
+    torch.float32: 0,
+    torch.float64: 1,
+    torch.float16: 2,
+    torch.bfloat16: 3,
+    torch.int32: 4,
+}
+if hasattr(torch, "uint32"):
+    DTYPE_CODES[torch.uint32] = 4
+
+
+class Params(NamedTuple):
+    """Uniform: a=low, b=high. Normal: a=mean, b=std. Truncated normal: a=mean, b=std, qa, dq,
+    flip (the reflected interval's probability range) and lo, hi (the bounds)."""
+
+    a: float = 0.0
+    b: float = 0.0
+    qa: float = 0.0
+    dq: float = 0.0
+    flip: float = 1.0
+    lo: float = 0.0
+    hi: float = 0.0
+
+
+@dataclass(frozen=True)
+class Request:
+    dist: Dist
+    params: Params
+    key: int
+    stream: int
+    offset: int
+    sizes: tuple
+    global_strides: tuple
+    global_offset: int = 0
+
+    def as_tuple(self, tensor: torch.Tensor) -> tuple:
+        """The tuple ``_C`` takes for this request writing into ``tensor``."""
+        return (
+            tensor.data_ptr(),
+            DTYPE_CODES[tensor.dtype],
+            int(self.dist),
+            self.sizes,
+            tensor.stride(),
+            self.global_strides,
+            self.global_offset,
+            self.key,
+            self.stream,
+            self.offset,
+            tuple(self.params),
+        )
+
+
+def row_major_strides(shape) -> tuple:
+    strides = []
+    step = 1
+    for s in reversed(shape):
+        strides.append(step)
+        step *= s
+    return tuple(reversed(strides))

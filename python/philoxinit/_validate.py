@@ -1,0 +1,82 @@
+"""Checks that run before any memory is touched or any generator advances.
+
+Where torch.nn.init raises for an input, the same exception (type and message) is raised here,
+usually by letting torch check an empty tensor of the same dtype with the same arguments.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._request import DTYPE_CODES
+
+_REAL_OF_COMPLEX = {torch.complex64: torch.float32, torch.complex128: torch.float64}
+if hasattr(torch, "complex32"):
+    _REAL_OF_COMPLEX[torch.complex32] = torch.float16
+
+FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+OVERLAP_MESSAGE = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single "
+    "memory location. Please clone() the tensor before performing the operation."
+)
+
+
+# torch checks arguments by running the op on one element; it draws from this generator, never
+# from the user's (nor torch's default one), so validation consumes no user randomness.
+_SCRATCH = torch.Generator()
+
+
+class ArgumentError(ValueError, RuntimeError):
+    """A bad argument torch reports as RuntimeError; a ValueError too, as philoxinit's own checks."""
+
+
+def real_dtype(tensor: torch.Tensor) -> torch.dtype:
+    return _REAL_OF_COMPLEX.get(tensor.dtype, tensor.dtype)
+
+
+def check_uniform(tensor: torch.Tensor, a, b) -> None:
+    # torch's own checks: dtype support, a > b, bounds beyond the dtype's range, b - a overflow
+    torch.empty(1, dtype=real_dtype(tensor)).uniform_(a, b, generator=_SCRATCH)
+    _check_dtype(tensor)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(f"uniform_: bounds must be finite, got a={a}, b={b}")
+
+
+def check_normal(tensor: torch.Tensor, mean, std) -> None:
+    torch.empty(1, dtype=real_dtype(tensor)).normal_(mean, std, generator=_SCRATCH)  # dtype support, std < 0 or NaN
+    _check_dtype(tensor)
+    if not math.isfinite(std):
+        raise ValueError(f"normal_: std must be finite, got std={std}")
+    if not math.isfinite(mean):
+        raise ValueError(f"normal_: mean must be finite, got mean={mean}")
+
+
+def check_trunc_dtype(tensor: torch.Tensor) -> None:
+    torch.empty(1, dtype=real_dtype(tensor)).normal_(generator=_SCRATCH)  # torch's error for integer dtypes
+    _check_dtype(tensor)
+
+
+def _check_dtype(tensor: torch.Tensor) -> None:
+    if real_dtype(tensor) not in FLOAT_DTYPES:
+        raise TypeError(f"philoxinit: unsupported dtype {tensor.dtype}; use a floating-point tensor")
+
+
+def check_bits_dtype(tensor: torch.Tensor) -> None:
+    if tensor.dtype not in DTYPE_CODES or tensor.dtype.is_floating_point:
+        raise TypeError(f"random_bits_ fills int32 or uint32 tensors, got {tensor.dtype}")
+
+
+def check_layout(tensor: torch.Tensor) -> None:
+    """Strided, not quantized, and no two elements sharing memory (a conservative stride check)."""
+    if tensor.layout != torch.strided:
+        raise TypeError(f"philoxinit: {tensor.layout} tensors are not supported; use a dense tensor")
+    if tensor.is_quantized:
+        raise TypeError("philoxinit: quantized tensors are not supported; fill a float tensor and quantize it")
+    dims = sorted((abs(st), sz) for sz, st in zip(tensor.shape, tensor.stride()) if sz > 1)
+    reach = 0  # furthest element offset reachable with the smaller strides
+    for stride, size in dims:
+        if stride <= reach:
+            raise RuntimeError(OVERLAP_MESSAGE)
+        reach += stride * (size - 1)
