@@ -1,0 +1,157 @@
+"""Normal and truncated normal: statistics (they are not fixed bit-for-bit by an outside formula),
+bounds in every dtype, and compiled == fallback bits."""
+
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+import philoxinit as P
+
+DTYPES = [torch.float32, torch.float64, torch.bfloat16, torch.float16]
+
+
+def draw(fn, n, dtype=torch.float32, **kw):
+    t = torch.empty(n, dtype=dtype)
+    fn(t, **kw)
+    return t.double().numpy()
+
+
+def test_normal_float32_ten_million_moments_ks_and_tails():
+    x = draw(P.normal_, 10_000_000, seed=2024)
+    n = x.size
+    assert abs(x.mean()) < 5 / math.sqrt(n)
+    assert abs(x.std() - 1) < 5 * math.sqrt(0.5 / n)
+    assert abs(stats.skew(x)) < 5 * math.sqrt(6 / n)
+    assert abs(stats.kurtosis(x)) < 5 * math.sqrt(24 / n)
+    assert stats.kstest(x[:2_000_000], "norm").pvalue > 1e-4
+    for z in (3.0, 4.0, 4.5, 5.0):
+        expected = 2 * stats.norm.sf(z) * n
+        got = int((np.abs(x) > z).sum())
+        assert abs(got - expected) < 5 * math.sqrt(expected) + 1, (z, got, expected)
+    assert np.abs(x).max() < 6.3  # q >= 2^-33: |z| <= 6.24
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_normal_every_dtype(dtype):
+    x = draw(P.normal_, 400_000, dtype, mean=1.5, std=0.25, seed=3)
+    assert abs(x.mean() - 1.5) < 0.002 and abs(x.std() - 0.25) < 0.002
+    if dtype in (torch.float32, torch.float64):
+        assert stats.kstest(x, "norm", args=(1.5, 0.25)).pvalue > 1e-4
+
+
+def test_normal_float64_tails_reach_further():
+    x = draw(P.normal_, 1_000_000, torch.float64, seed=5)
+    assert stats.kstest(x, "norm").pvalue > 1e-4
+    assert len(np.unique(x)) == x.size  # 63-bit resolution: no repeats
+
+
+def test_normal_is_symmetric_in_the_sign_bit():
+    x = draw(P.normal_, 200_000, seed=11)
+    assert abs((x > 0).mean() - 0.5) < 0.005
+
+
+INTERVALS = [  # mean, std, a, b
+    (0.0, 1.0, -2.0, 2.0),
+    (0.0, 0.02, -0.04, 0.04),
+    (0.0, 1.0, 5.0, 6.0),  # deep in one tail
+    (0.0, 1.0, -6.0, -5.0),
+    (0.3, 2.0, -1.0, 9.0),
+    (0.0, 1.0, -100.0, 100.0),  # wider than the distribution
+    (0.0, 1.0, 0.0, math.inf),  # half-normal
+    (0.0, 1.0, 1.0, 1.001),  # very narrow
+    (2.0, 0.5, -1.0, -0.5),  # mean outside [a, b] (torch warns; exact here)
+    (0.0, 1.0, 10.0, 11.0),  # 10 sigma
+]
+
+
+@pytest.mark.filterwarnings("ignore:mean is more than 2 std")
+@pytest.mark.parametrize("mean,std,a,b", INTERVALS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_trunc_normal_matches_the_truncated_distribution(mean, std, a, b, dtype):
+    x = draw(P.trunc_normal_, 200_000, dtype, mean=mean, std=std, a=a, b=b, seed=17)
+    lo, hi = (a - mean) / std, (b - mean) / std
+    assert x.min() >= a and x.max() <= b
+    assert stats.kstest(x, "truncnorm", args=(lo, hi, mean, std)).pvalue > 1e-4
+    ref_mean, ref_var = stats.truncnorm.stats(lo, hi, loc=mean, scale=std, moments="mv")
+    assert abs(x.mean() - ref_mean) < 6 * math.sqrt(ref_var / x.size)
+    assert abs(x.var() / ref_var - 1) < 0.02
+
+
+@pytest.mark.filterwarnings("ignore:mean is more than 2 std")
+@pytest.mark.parametrize("mean,std,a,b", INTERVALS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_trunc_normal_bounds_hold_after_rounding(mean, std, a, b, dtype):
+    t = torch.empty(100_000, dtype=dtype)
+    P.trunc_normal_(t, mean, std, a, b, seed=23)
+    ra = torch.tensor(a, dtype=torch.float32).to(dtype) if math.isfinite(a) else torch.tensor(-math.inf)
+    rb = torch.tensor(b, dtype=torch.float32).to(dtype) if math.isfinite(b) else torch.tensor(math.inf)
+    if dtype == torch.float64:
+        ra, rb = torch.tensor(a, dtype=dtype), torch.tensor(b, dtype=dtype)
+    assert torch.isfinite(t).all()
+    assert (t >= ra.to(dtype)).all() and (t <= rb.to(dtype)).all()
+
+
+def test_trunc_normal_too_deep_for_float32_is_a_clear_error():
+    with pytest.raises(ValueError, match="standard deviations"):
+        P.trunc_normal_(torch.empty(4), 0.0, 1.0, 20.0, 21.0)
+    P.trunc_normal_(torch.empty(4, dtype=torch.float64), 0.0, 1.0, 20.0, 21.0, seed=1)
+
+
+def test_variance_scaling_truncated_normal_has_the_requested_variance():
+    w = torch.empty(1024, 512)
+    P.variance_scaling_(w, 2.0, "fan_in", "truncated_normal", seed=4)
+    assert abs(w.var().item() - 2.0 / 512) < 0.02 * 2.0 / 512
+    std = math.sqrt(2.0 / 512) / 0.87962566103423978
+    assert w.abs().max() <= 2 * std
+
+
+@pytest.mark.parametrize("mode,fan", [("fan_in", 30), ("fan_out", 20), ("fan_avg", 25.0), ("fan_geo_avg", math.sqrt(600))])
+def test_variance_scaling_modes(mode, fan):
+    w = P.variance_scaling_(torch.empty(20, 30), 1.0, mode, "uniform", seed=1)
+    bound = math.sqrt(3.0 / fan)
+    assert torch.equal(w, P.uniform_(torch.empty(20, 30), -bound, bound, seed=1))
+
+
+def test_lecun_presets():
+    assert torch.equal(P.lecun_normal_(torch.empty(8, 9), seed=2), P.variance_scaling_(torch.empty(8, 9), seed=2))
+    w = P.lecun_uniform_(torch.empty(8, 9), seed=2)
+    assert torch.equal(w, P.variance_scaling_(torch.empty(8, 9), 1.0, "fan_in", "uniform", seed=2))
+
+
+def test_complex_normal_has_std_over_sqrt2_per_component():
+    z = P.normal_(torch.empty(200_000, dtype=torch.complex64), 0.0, 2.0, seed=3)
+    assert abs(z.real.std().item() - math.sqrt(2)) < 0.01 and abs(z.imag.std().item() - math.sqrt(2)) < 0.01
+
+
+# ---- compiled == fallback -----------------------------------------------------------------------
+
+FILLS = {
+    "uniform": lambda t: P.uniform_(t, -0.3, 0.7, seed=99, stream=5, offset=3),
+    "normal": lambda t: P.normal_(t, 0.1, 1.7, seed=99, stream=5, offset=3),
+    "trunc": lambda t: P.trunc_normal_(t, 0.0, 1.0, -1.0, 3.0, seed=99),
+    "trunc_tail": lambda t: P.trunc_normal_(t, 0.0, 1.0, 5.0, 6.0, seed=99),
+    "trunc_deep64": lambda t: P.trunc_normal_(t, 0.0, 1.0, -30.0, -29.0, seed=99),
+}
+
+
+@pytest.mark.parametrize("name", list(FILLS))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_compiled_equals_fallback_bitwise(monkeypatch, name, dtype):
+    if name == "trunc_deep64" and dtype != torch.float64:
+        pytest.skip("30 sigma needs float64 draws")
+    assert P.backend().name == "compiled"
+    fill = FILLS[name]
+    compiled = fill(torch.empty(3, 40_001, dtype=dtype))
+    monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
+    fallback = fill(torch.empty(3, 40_001, dtype=dtype))
+    assert torch.equal(compiled.view(-1).view(torch.uint8), fallback.view(-1).view(torch.uint8))
+
+
+def test_backend_reports_forced_fallback(monkeypatch):
+    monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
+    info = P.backend()
+    assert info.name == "torch" and "PHILOXINIT_BACKEND" in info.reason
