@@ -36,7 +36,26 @@ def _forced_torch() -> bool:
 
 
 def _cuda_usable() -> bool:
-    return _C is not None and getattr(_C, "cuda_available", lambda: False)()
+    """Compiled CUDA kernels, a driver and a device (ROCm builds of torch also say "cuda": no)."""
+    if _C is None or getattr(torch.version, "hip", None):
+        return False
+    return bool(getattr(_C, "cuda_available", lambda: False)())
+
+
+def _cuda_device_supported(device: torch.device) -> bool:
+    """Whether the kernels load on this GPU (its architecture, or a PTX it can JIT, is compiled in)."""
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return bool(getattr(_C, "cuda_device_supported", lambda i: True)(index))
+
+
+def _cuda_reason() -> str:
+    """Why CUDA tensors use the fallback, in a few words."""
+    if getattr(torch.version, "hip", None):
+        return "ROCm build of torch"
+    info = getattr(_C, "cuda_info", lambda: {})()
+    if not info.get("compiled", False):
+        return "built without CUDA"
+    return f"CUDA kernels compiled ({', '.join(info.get('architectures', []))}) but unusable: {info.get('error')}"
 
 
 def backend() -> BackendInfo:
@@ -46,7 +65,7 @@ def backend() -> BackendInfo:
     if _C is None:
         return BackendInfo("torch", f"compiled extension not importable ({_IMPORT_ERROR})", False, False)
     cuda = _cuda_usable()
-    where = "CPU and CUDA" if cuda else "CPU (CUDA tensors use the torch fallback)"
+    where = "CPU and CUDA" if cuda else f"CPU (CUDA tensors use the torch fallback: {_cuda_reason()})"
     return BackendInfo("compiled", f"philoxinit._C kernels for {where}", True, cuda)
 
 
@@ -55,7 +74,8 @@ def compiled_for(device: torch.device) -> bool:
         return False
     if device.type == "cpu":
         return True
-    return device.type == "cuda" and _cuda_usable()
+    # Other accelerators (MPS, XPU, ...) and GPUs without a compiled kernel use the fallback.
+    return device.type == "cuda" and _cuda_usable() and _cuda_device_supported(device)
 
 
 def fill(tensors: Sequence[torch.Tensor], requests: Sequence[Request]) -> None:
@@ -64,8 +84,9 @@ def fill(tensors: Sequence[torch.Tensor], requests: Sequence[Request]) -> None:
 
     device = tensors[0].device
     if not compiled_for(device):
-        for t, r in zip(tensors, requests):
-            _fallback.fill(t, r)
+        with torch.no_grad():  # copy_ into leaves that require grad
+            for t, r in zip(tensors, requests):
+                _fallback.fill(t, r)
         return
     tuples = [r.as_tuple(t) for t, r in zip(tensors, requests)]
     if device.type == "cpu":

@@ -12,11 +12,13 @@ hash of its (initial_seed, offset) and its offset advances by 4, as a CUDA rando
 
 from __future__ import annotations
 
+import threading
 from typing import Optional
 
 import torch
 
 _U64 = (1 << 64) - 1
+_tls = threading.local()  # a per-thread buffer for key draws
 
 
 def check_u64(name: str, value) -> int:
@@ -48,7 +50,10 @@ def draw_key(generator: Optional[torch.Generator]) -> int:
     """A fresh 64-bit key from ``generator`` (advancing it), or from torch's default CPU generator."""
     g = torch.default_generator if generator is None else generator
     if g.device.type == "cpu":
-        lo, hi = torch.randint(0, 1 << 32, (2,), generator=g, dtype=torch.int64).tolist()
+        buf = getattr(_tls, "buf", None)
+        if buf is None:
+            buf = _tls.buf = torch.empty(2, dtype=torch.int64)
+        lo, hi = buf.random_(0, 1 << 32, generator=g).tolist()  # = torch.randint(0, 2**32, (2,))
         return lo | (hi << 32)
     offset = g.get_offset()
     g.set_offset(offset + 4)

@@ -17,6 +17,7 @@ if hasattr(torch, "complex32"):
     _REAL_OF_COMPLEX[torch.complex32] = torch.float16
 
 FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+_MAX = {dt: torch.finfo(dt).max for dt in FLOAT_DTYPES}
 OVERLAP_MESSAGE = (
     "unsupported operation: more than one element of the written-to tensor refers to a single "
     "memory location. Please clone() the tensor before performing the operation."
@@ -36,16 +37,27 @@ def real_dtype(tensor: torch.Tensor) -> torch.dtype:
     return _REAL_OF_COMPLEX.get(tensor.dtype, tensor.dtype)
 
 
+def _finite_below(x, limit: float) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and -limit <= x <= limit
+
+
 def check_uniform(tensor: torch.Tensor, a, b) -> None:
-    # torch's own checks: dtype support, a > b, bounds beyond the dtype's range, b - a overflow
-    torch.empty(1, dtype=real_dtype(tensor)).uniform_(a, b, generator=_SCRATCH)
+    dtype = real_dtype(tensor)
+    limit = _MAX.get(dtype)
+    # Inputs torch surely accepts skip torch's own check (one op on a scratch tensor: it costs
+    # more than the rest of a small call); anything else gets torch's exact exception from it.
+    if not (limit and _finite_below(a, limit) and _finite_below(b, limit) and a <= b and b - a <= limit):
+        # dtype support, a > b, bounds beyond the dtype's range, b - a overflow
+        torch.empty(1, dtype=dtype).uniform_(a, b, generator=_SCRATCH)
     _check_dtype(tensor)
     if not (math.isfinite(a) and math.isfinite(b)):
         raise ValueError(f"uniform_: bounds must be finite, got a={a}, b={b}")
 
 
 def check_normal(tensor: torch.Tensor, mean, std) -> None:
-    torch.empty(1, dtype=real_dtype(tensor)).normal_(mean, std, generator=_SCRATCH)  # dtype support, std < 0 or NaN
+    dtype = real_dtype(tensor)
+    if not (dtype in _MAX and _finite_below(std, math.inf) and std >= 0):
+        torch.empty(1, dtype=dtype).normal_(mean, std, generator=_SCRATCH)  # dtype, std < 0 or NaN
     _check_dtype(tensor)
     if not math.isfinite(std):
         raise ValueError(f"normal_: std must be finite, got std={std}")

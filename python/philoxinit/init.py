@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 from torch.overrides import handle_torch_function, has_torch_function_variadic
 
-from . import _backend
+from . import _backend, distributed
 from ._fans import calculate_gain, correct_fan, fan_in_and_fan_out, variance_scaling_fan
 from ._keys import check_u64, resolve_key
 from ._request import Dist, Params, Request, row_major_strides
@@ -116,6 +116,11 @@ def _fill(
     offset = check_u64("offset", offset)
     if seed is not None:
         check_u64("seed", seed)
+    if distributed.is_dtensor(tensor):  # each rank fills only its shard; the key is drawn there
+        return distributed.fill_dtensor(
+            tensor, dist, p, seed=seed, generator=generator, stream=stream, offset=offset,
+            global_shape=global_shape, global_offset=global_offset,
+        )  # fmt: skip
     if tensor.is_meta or tensor.numel() == 0:
         return tensor
     key = resolve_key(seed, generator)
@@ -126,9 +131,8 @@ def _fill(
         gstrides = tuple(s * 2 for s in gstrides) + (1,)
         goffset *= 2
     req = Request(dist, p, key, stream, offset, sizes, gstrides, goffset)
-    with torch.no_grad():
-        _backend.fill([target], [req])
-    torch.autograd.graph.increment_version(tensor)
+    _backend.fill([target], [req])
+    torch.autograd.graph.increment_version(tensor)  # an in-place write, as torch's would count
     return tensor
 
 
