@@ -154,7 +154,10 @@ def test_emulated_bits_match_cpu(dtype, shape):
         ((3, 5), (7, 11), (2, 3)),  # row phase changes row to row (11 % 4 != 0)
         ((4, 1), (9, 6), (1, 5)),  # a column of width 1: the global step of the run is 6
         ((2, 3, 5), (3, 7, 9), (1, 2, 1)),
-        ((5,), (23,), (17,)),
+        ((5,), (23,), (17,)),  # one run starting at phase 1, 2 and 3 of its first block
+        ((6,), (23,), (14,)),
+        ((9,), (40,), (31,)),
+        ((2, 9), (7, 9), (2, 0)),  # whole rows: coalesces to one run at global offset 18
         ((2, 2), (5, 8), (3, 6)),  # rows in phase (8 % 4 == 0), start mid-block
     ],
 )

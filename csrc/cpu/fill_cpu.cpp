@@ -117,8 +117,11 @@ Isa current_isa() {
 }
 
 // ---- splitting the work -------------------------------------------------------------------------
-// Below this many elements in one call everything runs on the calling thread: waking a worker
-// costs more than it saves.
+// Below this much work in one call everything runs on the calling thread: waking a worker (tens
+// of microseconds on a busy VM) costs more than it saves. A unit is one float32 uniform element,
+// about 0.55 ns with AVX-512 on the reference machine, so 2^17 units are about 70 us. (Set from
+// that cost and a typical wake-up; the crossover itself could not be measured on the shared
+// 2-vCPU machine, whose second core was always busy. Re-tune on a quiet one.)
 constexpr int64_t kParallelMin = int64_t(1) << 17;
 // Smallest task, and the granule tasks are cut at (relative to each request's first element:
 // whole Philox blocks, whole cache lines, whole SIMD iterations).
@@ -126,7 +129,7 @@ constexpr int64_t kMinTask = int64_t(1) << 15;
 constexpr int64_t kGranule = 1024;
 // Requests at least this large are written with non-temporal stores: they would not stay in the
 // cache anyway, and streaming stores skip reading each line before writing it.
-constexpr int64_t kStreamBytes = int64_t(4) << 20;
+constexpr int64_t kStreamBytes = int64_t(8) << 20;
 
 struct Piece {
   size_t req;
@@ -139,6 +142,13 @@ struct Job {
   std::vector<Piece> pieces;
   std::vector<size_t> task_first;  // task t is pieces [task_first[t], task_first[t + 1])
 };
+
+// Relative cost per element: the normal quantile costs about 3 uniforms, float64 twice float32.
+int64_t work(const FillRequest& r) {
+  const int64_t per = (r.dist == Dist::Normal || r.dist == Dist::TruncNormal ? 3 : 1) *
+                      (r.dtype == DType::Float64 ? 2 : 1);
+  return r.numel() * per;
+}
 
 bool use_stream(const FillRequest& r) { return r.numel() * element_size(r.dtype) >= kStreamBytes; }
 
@@ -170,9 +180,12 @@ void set_cpu_isa(const std::string& name) {
 
 void fill_cpu(const FillRequest* requests, size_t count, int threads) {
   const cpu::RangeFill fn = range_fill(current_isa());
-  int64_t total = 0;
-  for (size_t i = 0; i < count; ++i) total += requests[i].numel();
-  if (threads <= 1 || total < kParallelMin) {
+  int64_t total = 0, total_work = 0;
+  for (size_t i = 0; i < count; ++i) {
+    total += requests[i].numel();
+    total_work += work(requests[i]);
+  }
+  if (threads <= 1 || total_work < kParallelMin) {
     for (size_t i = 0; i < count; ++i) fn(&requests[i], 0, requests[i].numel(), use_stream(requests[i]));
     return;
   }

@@ -2,6 +2,7 @@
 // only when the CPU has all of them. See isa.h for the namespace rename.
 // GCC 12's own AVX-512 headers trip -Wmaybe-uninitialized (their "undefined" vector idiom).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #define philoxinit philoxinit_avx512
 #include "kernel_simd.h"
 #include "lanes_avx512.h"

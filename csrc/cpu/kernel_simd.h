@@ -1,11 +1,11 @@
 // The SIMD fill of one run, generated for each ISA from its lane types (lanes_avx512.h,
 // lanes_avx2.h) and the one set of templates in philox.h, transforms.h and fill.h.
 //
-// An iteration computes L Philox blocks at once (one block per uint32 lane: vector w holds word w
-// of blocks b .. b+L-1), transposes the four word vectors into element order, applies the
-// transform lane by lane and stores 4L words' worth of elements: 4L float32 / int32 / float16 /
-// bfloat16 elements, or 2L float64 elements. Heads (elements before the first block boundary),
-// tails (fewer than L blocks left) and runs whose global step is not 1 go through
+// An iteration computes L Philox blocks at once (Isa::words: one block per 64-bit lane, two
+// vectors per counter word), shuffles the words into element order (four vectors of L words),
+// applies the transform lane by lane and stores 4L words' worth of elements: 4L float32 / int32 /
+// float16 / bfloat16 elements, or 2L float64 elements. Heads (elements before the first block
+// boundary), tails (less than one iteration left) and runs whose global step is not 1 go through
 // fill_run_scalar, which computes the same bits one element at a time.
 #pragma once
 #include <cstdint>
@@ -13,6 +13,7 @@
 
 #include "../fill.h"
 #include "kernel_scalar.h"
+#include "multi.h"
 #include "runs.h"
 
 namespace philoxinit {
@@ -26,6 +27,11 @@ PXI_L U bf16_bits(U u) {
   return (u + U(0x7fffu) + ((u >> 16) & U(1u))) >> 16;
 }
 
+constexpr int element_size_of(DType t) {
+  return t == DType::Float64 ? 8 : (t == DType::Float16 || t == DType::BFloat16) ? 2 : 4;
+}
+
+// Where an iteration's vectors go: memory at p, with ordinary or non-temporal stores.
 template <class Isa>
 struct Sink {
   char* p;         // where element 0 of the iteration goes
@@ -50,50 +56,84 @@ struct Fill {
   using Q = typename Isa::Q;
   using D = typename Isa::D;
   static constexpr int L = Isa::L;
+  // Vectors transformed in lockstep (multi.h): all four of an iteration (measured on Zen 4: normal
+  // 1.41 ns/element with 4, 1.8 with 2, 1.7 with 1).
+  static constexpr int kGroup = 4;
+  using UG = multi::Multi<U, kGroup>;
+  using FG = multi::Multi<F, kGroup>;
+  using QG = multi::Multi<Q, kGroup>;
+  using DG = multi::Multi<D, kGroup>;
 
-  // Words of blocks b .. b+L-1 under (key, stream), in element order.
-  static PXI_L void words(uint64_t b, uint32_t k0, uint32_t k1, U s_lo, U s_hi, U (&x)[4]) {
-    const uint32_t lo = static_cast<uint32_t>(b), hi = static_cast<uint32_t>(b >> 32);
-    U c0 = U(lo) + Isa::iota();
-    U c1 = U(hi);
-    if (lo > UINT32_MAX - static_cast<uint32_t>(L - 1)) {  // the low word wraps inside the vector
-      alignas(64) uint32_t h[L];
-      for (int j = 0; j < L; ++j) h[j] = static_cast<uint32_t>((b + static_cast<uint64_t>(j)) >> 32);
-      c1 = Isa::load(h);
-    }
-    U c2 = s_lo, c3 = s_hi;
-    philox4x32_10(c0, c1, c2, c3, k0, k1);
-    x[0] = c0;
-    x[1] = c1;
-    x[2] = c2;
-    x[3] = c3;
-    Isa::transpose(x[0], x[1], x[2], x[3]);
-  }
-
-  // One iteration's values from its element-ordered words, handed to the sink in order.
+  // One iteration's values from its element-ordered words, handed to the sink in order. The
+  // transform runs on all four vectors at once (multi.h) for instruction-level parallelism.
   template <DType kType, class S>
   static PXI_L void emit(const U (&x)[4], const Prepared32& p32, const Prepared64& p64, const S& sink) {
     if constexpr (kDist == Dist::Bits) {
       for (int k = 0; k < 4; ++k) sink.put(k, x[k]);
-    } else if constexpr (kType == DType::Float64) {
-      for (int k = 0; k < 4; ++k) sink.put(k, sample64<kDist, D>(Isa::as_q(x[k]), p64));
-    } else if constexpr (kType == DType::Float32) {
-      for (int k = 0; k < 4; ++k) sink.put(k, finish32<kDist>(sample32<kDist, F>(x[k], p32), p32));
     } else {
-      U h[4];
-      for (int k = 0; k < 4; ++k) {
-        const F v = sample32<kDist, F>(x[k], p32);
-        if constexpr (kType == DType::BFloat16) {
-          const F r = finish32<kDist>(as_float(bf16_bits(as_bits(v)) << 16), p32);
-          h[k] = bf16_bits(as_bits(r));
-        } else {
-          const F r = finish32<kDist>(Isa::f16_to_f32(Isa::f16_bits(v)), p32);
-          h[k] = Isa::f16_bits(r);
-        }
-      }
-      sink.put16(0, h[0], h[1]);
-      sink.put16(1, h[2], h[3]);
+      for (int k = 0; k < 4; k += kGroup) emit_group<kType>(x, k, p32, p64, sink);
     }
+  }
+
+  // Vectors k .. k + kGroup - 1 of an iteration, transformed together.
+  template <DType kType, class S>
+  static PXI_L void emit_group(const U (&x)[4], int k, const Prepared32& p32, const Prepared64& p64,
+                               const S& sink) {
+    if constexpr (kType == DType::Float64) {
+      QG q;
+      for (int i = 0; i < kGroup; ++i) q.v[i] = Isa::as_q(x[k + i]);
+      const DG v = sample64<kDist, DG>(q, p64);
+      for (int i = 0; i < kGroup; ++i) sink.put(k + i, v.v[i]);
+    } else {
+      UG u;
+      for (int i = 0; i < kGroup; ++i) u.v[i] = x[k + i];
+      const FG v = sample32<kDist, FG>(u, p32);
+      if constexpr (kType == DType::Float32) {
+        const FG r = finish32<kDist>(v, p32);
+        for (int i = 0; i < kGroup; ++i) sink.put(k + i, r.v[i]);
+      } else {
+        UG h;
+        if constexpr (kType == DType::BFloat16) {
+          const FG r = finish32<kDist>(as_float(bf16_bits(as_bits(v)) << 16), p32);
+          h = bf16_bits(as_bits(r));
+        } else {
+          FG rounded;
+          for (int i = 0; i < kGroup; ++i) rounded.v[i] = Isa::f16_to_f32(Isa::f16_bits(v.v[i]));
+          const FG r = finish32<kDist>(rounded, p32);
+          for (int i = 0; i < kGroup; ++i) h.v[i] = Isa::f16_bits(r.v[i]);
+        }
+        for (int i = 0; i < kGroup; i += 2) sink.put16((k + i) / 2, h.v[i], h.v[i + 1]);
+      }
+    }
+  }
+
+  // `iters` whole iterations from block b on, the first element at p; returns the end. Flattened
+  // so that the whole transform (quantile included) is inlined into the loop.
+  template <DType kType>
+  __attribute__((flatten)) static char* iterate(char* p, int64_t stride, int64_t iters, uint64_t b,
+                                                uint32_t k0, uint32_t k1, uint64_t r_stream,
+                                                const Prepared32& p32, const Prepared64& p64, bool stream) {
+    constexpr int kElems = (kType == DType::Float64 ? 2 : 4) * L;
+    constexpr int kSize = element_size_of(kType);
+    U x[4];
+    if (stride == 1) {
+      const bool nt = stream && reinterpret_cast<uintptr_t>(p) % (L * 4) == 0;
+      for (int64_t it = 0; it < iters; ++it, b += L, p += kElems * kSize) {
+        Isa::words(b, k0, k1, r_stream, x);
+        emit<kType>(x, p32, p64, Sink<Isa>{p, nt});
+      }
+    } else {  // one inner memory stride: vector math into a buffer, then strided scalar stores
+      using T = typename std::conditional<kSize == 8, uint64_t,
+                                          typename std::conditional<kSize == 4, uint32_t, uint16_t>::type>::type;
+      alignas(64) T buf[kElems];
+      const int64_t step = stride * kSize;
+      for (int64_t it = 0; it < iters; ++it, b += L) {
+        Isa::words(b, k0, k1, r_stream, x);
+        emit<kType>(x, p32, p64, Sink<Isa>{reinterpret_cast<char*>(buf), false});
+        for (int j = 0; j < kElems; ++j, p += step) *reinterpret_cast<T*>(p) = buf[j];
+      }
+    }
+    return p;
   }
 
   // Elements [0, run.count) of a run with global step 1.
@@ -101,7 +141,7 @@ struct Fill {
   static void run(const FillRequest& r, const Run& run, bool stream) {
     constexpr int kPerBlock = kType == DType::Float64 ? 2 : 4;
     constexpr int kElems = kPerBlock * L;  // elements per iteration
-    constexpr int kSize = kType == DType::Float64 ? 8 : (kType == DType::Float16 || kType == DType::BFloat16) ? 2 : 4;
+    constexpr int kSize = element_size_of(kType);
     const uint64_t g0 = run.global;
     int64_t head = static_cast<int64_t>((kPerBlock - g0 % kPerBlock) % kPerBlock);
     if (head > run.count) head = run.count;
@@ -112,27 +152,9 @@ struct Fill {
     const Prepared32 p32 = prepare32(r.params, kDist, r.dtype);
     const Prepared64 p64 = prepare64(r.params);
     const uint32_t k0 = static_cast<uint32_t>(r.key), k1 = static_cast<uint32_t>(r.key >> 32);
-    const U s_lo = U(static_cast<uint32_t>(r.stream)), s_hi = U(static_cast<uint32_t>(r.stream >> 32));
     uint64_t b = r.offset + (g0 + static_cast<uint64_t>(head)) / kPerBlock;
     char* p = run.ptr + head * run.stride * kSize;
-    U x[4];
-    if (run.stride == 1) {
-      const bool nt = stream && reinterpret_cast<uintptr_t>(p) % (L * 4) == 0;
-      for (int64_t it = 0; it < iters; ++it, b += L, p += kElems * kSize) {
-        words(b, k0, k1, s_lo, s_hi, x);
-        emit<kType>(x, p32, p64, Sink<Isa>{p, nt});
-      }
-    } else {  // one inner memory stride: vector math into a buffer, then strided scalar stores
-      using T = typename std::conditional<kSize == 8, uint64_t,
-                                          typename std::conditional<kSize == 4, uint32_t, uint16_t>::type>::type;
-      alignas(64) T buf[kElems];
-      const int64_t step = run.stride * kSize;
-      for (int64_t it = 0; it < iters; ++it, b += L) {
-        words(b, k0, k1, s_lo, s_hi, x);
-        emit<kType>(x, p32, p64, Sink<Isa>{reinterpret_cast<char*>(buf), false});
-        for (int j = 0; j < kElems; ++j, p += step) *reinterpret_cast<T*>(p) = buf[j];
-      }
-    }
+    p = iterate<kType>(p, run.stride, iters, b, k0, k1, r.stream, p32, p64, stream);
     const int64_t done = head + iters * kElems;
     if (done < run.count)
       fill_run_scalar<kDist>(r, Run{g0 + static_cast<uint64_t>(done), 1, run.count - done, p, run.stride});

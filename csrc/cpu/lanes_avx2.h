@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "../transforms.h"
+#include "multi.h"
 
 namespace philoxinit {
 namespace lanes256 {
@@ -61,12 +62,19 @@ PXI_L M32 operator<(VU a, VU b) {
 PXI_L M32 operator>(VU a, VU b) { return b < a; }
 PXI_L VU select(M32 m, VU a, VU b) { return _mm256_blendv_epi8(b.v, a.v, m.m); }
 
-PXI_L void mulhilo(VU a, uint32_t m, VU& hi, VU& lo) {
-  const __m256i mm = _mm256_set1_epi64x(m);
-  const __m256i even = _mm256_mul_epu32(a.v, mm);
-  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a.v, 32), mm);
-  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+// ---- Philox lanes: one uint32 in the low half of each 64-bit lane (the high half don't-care), so
+// vpmuludq's products need no shuffling (see lanes_avx512.h).
+struct VP {
+  __m256i v;
+  VP() = default;
+  PXI_L VP(__m256i x) : v(x) {}
+  PXI_L VP(uint32_t x) : v(_mm256_set1_epi32(static_cast<int>(x))) {}
+};
+PXI_L VP operator^(VP a, VP b) { return _mm256_xor_si256(a.v, b.v); }
+PXI_L void mulhilo(VP a, uint32_t m, VP& hi, VP& lo) {
+  const __m256i p = _mm256_mul_epu32(a.v, _mm256_set1_epi32(static_cast<int>(m)));
+  lo = p;
+  hi = _mm256_srli_epi64(p, 32);
 }
 
 // ---- 8 x float --------------------------------------------------------------------------------
@@ -178,22 +186,30 @@ struct Isa {
   using F = VF;
   using Q = VQ;
   using D = VD;
-  static PXI_L VU iota() { return _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0); }
-  static PXI_L VU load(const uint32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  // Block-major words (vector w = word w of blocks 0..7) -> element order (vector k = blocks 2k, 2k+1).
-  static PXI_L void transpose(VU& a, VU& b, VU& c, VU& d) {
-    const __m256i t0 = _mm256_unpacklo_epi32(a.v, b.v);  // a0 b0 a1 b1 | a4 b4 a5 b5
-    const __m256i t1 = _mm256_unpackhi_epi32(a.v, b.v);  // a2 b2 a3 b3 | a6 b6 a7 b7
-    const __m256i t2 = _mm256_unpacklo_epi32(c.v, d.v);
-    const __m256i t3 = _mm256_unpackhi_epi32(c.v, d.v);
-    const __m256i u0 = _mm256_unpacklo_epi64(t0, t2);  // block 0 | block 4
-    const __m256i u1 = _mm256_unpackhi_epi64(t0, t2);  // block 1 | block 5
-    const __m256i u2 = _mm256_unpacklo_epi64(t1, t3);  // block 2 | block 6
-    const __m256i u3 = _mm256_unpackhi_epi64(t1, t3);  // block 3 | block 7
-    a = _mm256_permute2x128_si256(u0, u1, 0x20);
-    b = _mm256_permute2x128_si256(u2, u3, 0x20);
-    c = _mm256_permute2x128_si256(u0, u1, 0x31);
-    d = _mm256_permute2x128_si256(u2, u3, 0x31);
+  // The four words of blocks b .. b+7 of (key, stream), in element order: vector k holds blocks
+  // 2k, 2k+1.
+  static PXI_L void words(uint64_t b, uint32_t k0, uint32_t k1, uint64_t stream, VU (&x)[4]) {
+    const __m256i base = _mm256_set1_epi64x(static_cast<long long>(b & 0xffffffffu));
+    const __m256i hi = _mm256_set1_epi64x(static_cast<long long>(b >> 32));
+    const __m256i j = _mm256_set_epi64x(3, 2, 1, 0);
+    multi::Multi<VP, 2> c0, c1, c2, c3;
+    for (int h = 0; h < 2; ++h) {
+      const __m256i lo = _mm256_add_epi64(base, _mm256_add_epi64(j, _mm256_set1_epi64x(4 * h)));
+      c0.v[h] = lo;
+      c1.v[h] = _mm256_add_epi64(hi, _mm256_srli_epi64(lo, 32));
+      c2.v[h] = VP(static_cast<uint32_t>(stream));
+      c3.v[h] = VP(static_cast<uint32_t>(stream >> 32));
+    }
+    philox4x32_10(c0, c1, c2, c3, k0, k1);
+    for (int h = 0; h < 2; ++h) {
+      // (w0, w1) and (w2, w3) of block 4h + j in 64-bit lane j, then blocks in order.
+      const __m256i w01 = _mm256_blend_epi32(c0.v[h].v, _mm256_slli_epi64(c1.v[h].v, 32), 0xAA);
+      const __m256i w23 = _mm256_blend_epi32(c2.v[h].v, _mm256_slli_epi64(c3.v[h].v, 32), 0xAA);
+      const __m256i even = _mm256_unpacklo_epi64(w01, w23);  // block 4h | block 4h+2
+      const __m256i odd = _mm256_unpackhi_epi64(w01, w23);   // block 4h+1 | block 4h+3
+      x[2 * h] = _mm256_permute2x128_si256(even, odd, 0x20);
+      x[2 * h + 1] = _mm256_permute2x128_si256(even, odd, 0x31);
+    }
   }
   static PXI_L VQ as_q(VU a) { return a.v; }
   static PXI_L void store(void* p, VU a) { _mm256_storeu_si256(static_cast<__m256i*>(p), a.v); }

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "../transforms.h"
+#include "multi.h"
 
 namespace philoxinit {
 namespace lanes512 {
@@ -58,26 +59,21 @@ PXI_L M16 operator<(VU a, VU b) { return {_mm512_cmplt_epu32_mask(a.v, b.v)}; }
 PXI_L M16 operator>(VU a, VU b) { return {_mm512_cmpgt_epu32_mask(a.v, b.v)}; }
 PXI_L VU select(M16 m, VU a, VU b) { return _mm512_mask_blend_epi32(m.m, b.v, a.v); }
 
-// Philox's 32x32 -> 64 multiply by a constant: even lanes and odd lanes through vpmuludq, then the
-// high and low halves picked back into lane order.
-PXI_L void mulhilo(VU a, uint32_t m, VU& hi, VU& lo) {
-  const __m512i mm = _mm512_set1_epi64(m);
-  const __m512i even = _mm512_mul_epu32(a.v, mm);                        // a[2j] m, 64-bit
-  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a.v, 32), mm);  // a[2j+1] m
-#if PXI_MULHILO == 1
-  const __m512i hi_idx = _mm512_set_epi32(31, 15, 29, 13, 27, 11, 25, 9, 23, 7, 21, 5, 19, 3, 17, 1);
-  const __m512i lo_idx = _mm512_set_epi32(30, 14, 28, 12, 26, 10, 24, 8, 22, 6, 20, 4, 18, 2, 16, 0);
-  hi = _mm512_permutex2var_epi32(even, hi_idx, odd);
-  lo = _mm512_permutex2var_epi32(even, lo_idx, odd);
-#elif PXI_MULHILO == 2
-  lo = _mm512_mullo_epi32(a.v, _mm512_set1_epi32(static_cast<int>(m)));
-  hi = _mm512_mask_shuffle_epi32(odd, 0x5555, even, _MM_PERM_CDAB);
-#else
-  // hi: the high halves of even's products move down into the even lanes of odd's;
-  // lo: the low halves of odd's products move up into the odd lanes of even's.
-  hi = _mm512_mask_shuffle_epi32(odd, 0x5555, even, _MM_PERM_CDAB);
-  lo = _mm512_mask_shuffle_epi32(even, 0xAAAA, odd, _MM_PERM_CDAB);
-#endif
+// ---- Philox lanes: one uint32 in the low half of each 64-bit lane ---------------------------------
+// The high half is don't-care. vpmuludq multiplies exactly these low halves, so a 32x32 -> 64
+// product needs no shuffling: its low word is already in place and its high word is one shift
+// away. Philox runs on two of these (16 blocks) through the same template as everything else.
+struct VP {
+  __m512i v;
+  VP() = default;
+  PXI_L VP(__m512i x) : v(x) {}
+  PXI_L VP(uint32_t x) : v(_mm512_set1_epi32(static_cast<int>(x))) {}
+};
+PXI_L VP operator^(VP a, VP b) { return _mm512_xor_si512(a.v, b.v); }
+PXI_L void mulhilo(VP a, uint32_t m, VP& hi, VP& lo) {
+  const __m512i p = _mm512_mul_epu32(a.v, _mm512_set1_epi32(static_cast<int>(m)));
+  lo = p;
+  hi = _mm512_srli_epi64(p, 32);
 }
 
 // ---- 16 x float -------------------------------------------------------------------------------
@@ -179,25 +175,33 @@ struct Isa {
   using F = VF;
   using Q = VQ;
   using D = VD;
-  static PXI_L VU iota() { return _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0); }
-  static PXI_L VU load(const uint32_t* p) { return _mm512_loadu_si512(p); }
-  // Block-major words (vector w = word w of blocks 0..15) -> element order (vector k = words
-  // 16k .. 16k+15 of the 64-word stretch, i.e. blocks 4k .. 4k+3).
-  static PXI_L void transpose(VU& a, VU& b, VU& c, VU& d) {
-    // Interleave pairs: ab0 = a0 b0 a1 b1 .. a7 b7, ab1 = a8 b8 .. a15 b15 (same for cd).
-    const __m512i lo_idx = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    const __m512i hi_idx = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
-    const __m512i ab0 = _mm512_permutex2var_epi32(a.v, lo_idx, b.v);
-    const __m512i ab1 = _mm512_permutex2var_epi32(a.v, hi_idx, b.v);
-    const __m512i cd0 = _mm512_permutex2var_epi32(c.v, lo_idx, d.v);
-    const __m512i cd1 = _mm512_permutex2var_epi32(c.v, hi_idx, d.v);
-    // Then 64-bit pairs: out = ab(j) cd(j) ab(j+1) cd(j+1) ..
+  // The four words of blocks b .. b+15 of (key, stream), in element order: vector k holds words
+  // 16k .. 16k+15 of the stretch (blocks 4k .. 4k+3).
+  static PXI_L void words(uint64_t b, uint32_t k0, uint32_t k1, uint64_t stream, VU (&x)[4]) {
+    // Counter words per 64-bit lane: block b + j in lane j of half h (j = 0..7 -> block 8h + j).
+    // 64-bit adds give the low word and, shifted down, the carry into the high word.
+    const __m512i base = _mm512_set1_epi64(static_cast<long long>(b & 0xffffffffu));
+    const __m512i hi = _mm512_set1_epi64(static_cast<long long>(b >> 32));
+    const __m512i j = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    multi::Multi<VP, 2> c0, c1, c2, c3;
+    for (int h = 0; h < 2; ++h) {
+      const __m512i lo = _mm512_add_epi64(base, _mm512_add_epi64(j, _mm512_set1_epi64(8 * h)));
+      c0.v[h] = lo;
+      c1.v[h] = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 32));
+      c2.v[h] = VP(static_cast<uint32_t>(stream));
+      c3.v[h] = VP(static_cast<uint32_t>(stream >> 32));
+    }
+    philox4x32_10(c0, c1, c2, c3, k0, k1);
+    // Words 0,1 and 2,3 of each block side by side (low halves only), then blocks in order.
+    const __m512i pair = _mm512_set_epi32(30, 14, 28, 12, 26, 10, 24, 8, 22, 6, 20, 4, 18, 2, 16, 0);
     const __m512i q_lo = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
     const __m512i q_hi = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
-    a = _mm512_permutex2var_epi64(ab0, q_lo, cd0);
-    b = _mm512_permutex2var_epi64(ab0, q_hi, cd0);
-    c = _mm512_permutex2var_epi64(ab1, q_lo, cd1);
-    d = _mm512_permutex2var_epi64(ab1, q_hi, cd1);
+    for (int h = 0; h < 2; ++h) {
+      const __m512i w01 = _mm512_permutex2var_epi32(c0.v[h].v, pair, c1.v[h].v);  // b0w0 b0w1 b1w0 ..
+      const __m512i w23 = _mm512_permutex2var_epi32(c2.v[h].v, pair, c3.v[h].v);
+      x[2 * h] = _mm512_permutex2var_epi64(w01, q_lo, w23);      // blocks 8h .. 8h+3
+      x[2 * h + 1] = _mm512_permutex2var_epi64(w01, q_hi, w23);  // blocks 8h+4 .. 8h+7
+    }
   }
   static PXI_L VQ as_q(VU a) { return a.v; }
   static PXI_L void store(void* p, VU a) { _mm512_storeu_si512(p, a.v); }

@@ -118,35 +118,33 @@ struct ElementBytes {
 //   store16(char* p, uint32_t w0, w1, w2, w3)   16 bytes at a 16-byte aligned p
 //   store8(char* p, uint32_t w0, w1)             8 bytes at an 8-byte aligned p
 //   store4(char* p, uint32_t v), store2(char* p, uint16_t v), store8x1(char* p, uint64_t v)
+// Writes words [lo, hi) of Philox block `block` to the row elements c0 + w (memory stride ms).
 template <Dist kDist, DType kT, class P, class S>
-PXI_HD void fill_item(const DevRequest<P>& q, const OuterDim* dims, uint64_t item, S& store) {
+PXI_HD void write_block(const P& params, uint64_t key, uint64_t stream, uint64_t block, char* row,
+                        int64_t c0, int lo, int hi, int64_t ms, S& store) {
   constexpr int pb = kT == DType::Float64 ? 2 : 4;
   constexpr int esize = ElementBytes<kT>::value;
-  const ItemPlace at = place_item(q, dims, item, pb);
-  if (at.hi <= at.lo) return;
-  const Block4 blk = philox_block(q.key, q.stream, q.offset + at.block);
-  char* const row = q.data + at.row_mem * esize;
-  const int64_t ms = q.inner_stride;
-  const bool whole = at.lo == 0 && at.hi == pb && ms == 1;
+  const Block4 blk = philox_block(key, stream, block);
+  const bool whole = lo == 0 && hi == pb && ms == 1;
   if constexpr (kT == DType::Float64) {
-    const uint64_t v0 = pattern64<kDist>(blk.w[0], blk.w[1], q.params);
-    const uint64_t v1 = pattern64<kDist>(blk.w[2], blk.w[3], q.params);
-    char* const p0 = row + at.c0 * esize;
+    const uint64_t v0 = pattern64<kDist>(blk.w[0], blk.w[1], params);
+    const uint64_t v1 = pattern64<kDist>(blk.w[2], blk.w[3], params);
+    char* const p0 = row + c0 * esize;
     if (whole && reinterpret_cast<uintptr_t>(p0) % 16 == 0) {
       store.store16(p0, static_cast<uint32_t>(v0), static_cast<uint32_t>(v0 >> 32),
                     static_cast<uint32_t>(v1), static_cast<uint32_t>(v1 >> 32));
       return;
     }
-    if (at.lo <= 0 && 0 < at.hi) store.store8x1(row + (at.c0 + 0) * ms * esize, v0);
-    if (at.lo <= 1 && 1 < at.hi) store.store8x1(row + (at.c0 + 1) * ms * esize, v1);
+    if (lo <= 0 && 0 < hi) store.store8x1(row + (c0 + 0) * ms * esize, v0);
+    if (lo <= 1 && 1 < hi) store.store8x1(row + (c0 + 1) * ms * esize, v1);
   } else {
     uint32_t v[4];
 #if defined(__CUDA_ARCH__)
 #pragma unroll
 #endif
-    for (int w = 0; w < 4; ++w) v[w] = pattern32<kDist, kT>(blk.w[w], q.params);
+    for (int w = 0; w < 4; ++w) v[w] = pattern32<kDist, kT>(blk.w[w], params);
     if (whole) {
-      char* const p0 = row + at.c0 * esize;
+      char* const p0 = row + c0 * esize;
       if constexpr (esize == 4) {
         if (reinterpret_cast<uintptr_t>(p0) % 16 == 0) {
           store.store16(p0, v[0], v[1], v[2], v[3]);
@@ -163,14 +161,49 @@ PXI_HD void fill_item(const DevRequest<P>& q, const OuterDim* dims, uint64_t ite
 #pragma unroll
 #endif
     for (int w = 0; w < 4; ++w) {
-      if (w < at.lo || w >= at.hi) continue;
-      char* const pw = row + (at.c0 + w) * ms * esize;
+      if (w < lo || w >= hi) continue;
+      char* const pw = row + (c0 + w) * ms * esize;
       if constexpr (esize == 4)
         store.store4(pw, v[w]);
       else
         store.store2(pw, static_cast<uint16_t>(v[w]));
     }
   }
+}
+
+// Any item of any request.
+template <Dist kDist, DType kT, class P, class S>
+PXI_HD void fill_item(const DevRequest<P>& q, const OuterDim* dims, uint64_t item, S& store) {
+  constexpr int pb = kT == DType::Float64 ? 2 : 4;
+  const ItemPlace at = place_item(q, dims, item, pb);
+  if (at.hi <= at.lo) return;
+  write_block<kDist, kT>(q.params, q.key, q.stream, q.offset + at.block,
+                         q.data + at.row_mem * ElementBytes<kT>::value, at.c0, at.lo, at.hi,
+                         q.inner_stride, store);
+}
+
+// Items [first, count) step `threads` of a one-row request with global step 1 (every tensor
+// that is contiguous in global index after coalescing): place_item with row 0, its fields held
+// in registers for the whole loop. Returns the first item past the end.
+template <Dist kDist, DType kT, class P, class S>
+PXI_HD uint64_t fill_row(const DevRequest<P>& q, uint64_t first, uint64_t count, uint64_t threads,
+                         S& store) {
+  constexpr int pb = kT == DType::Float64 ? 2 : 4;
+  const P params = q.params;
+  const uint64_t key = q.key, stream = q.stream;
+  const int phase = static_cast<int>(q.global_offset % pb);
+  const uint64_t block0 = q.offset + q.global_offset / pb;
+  char* const data = q.data;
+  const int64_t inner = q.inner, ms = q.inner_stride;
+  uint64_t j = first;
+  for (; j < count; j += threads) {
+    const int64_t c0 = static_cast<int64_t>(j) * pb - phase;
+    const int lo = c0 < 0 ? static_cast<int>(-c0) : 0;
+    const int64_t left = inner - c0;
+    const int hi = left < pb ? static_cast<int>(left) : pb;
+    write_block<kDist, kT>(params, key, stream, block0 + j, data, c0, lo, hi, ms, store);
+  }
+  return j;
 }
 
 // ---- one thread ---------------------------------------------------------------------------------
@@ -198,7 +231,10 @@ PXI_HD void thread_fill(const Table<P>& t, uint64_t thread, uint64_t threads, S&
   for (;;) {
     const DevRequest<P>& q = t.req[r];
     const uint64_t begin = t.prefix[r], end = t.prefix[r + 1];
-    for (; item < end; item += threads) fill_item<kDist, kT>(q, t.dims, item - begin, store);
+    if (q.outer_dims == 0 && q.mode == kBlocks)
+      item = begin + fill_row<kDist, kT>(q, item - begin, end - begin, threads, store);
+    else
+      for (; item < end; item += threads) fill_item<kDist, kT>(q, t.dims, item - begin, store);
     if (item >= total) return;
     r = find_request(t, item, r + 1);
   }

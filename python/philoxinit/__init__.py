@@ -31,3 +31,7 @@ def philox4x32_10(counter, key):
 
 
 __all__ = list(_init_all) + ["backend", "philox4x32_10", "__version__"]
+
+from .module import deferred_init, init_module, materialize, patch, stream_of, unpatch  # noqa: E402
+
+__all__ += ["init_module", "materialize", "deferred_init", "patch", "unpatch", "stream_of"]

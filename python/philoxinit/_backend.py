@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import NamedTuple, Optional, Sequence
 
 import torch
@@ -78,9 +80,29 @@ def compiled_for(device: torch.device) -> bool:
     return device.type == "cuda" and _cuda_usable() and _cuda_device_supported(device)
 
 
+_collecting: ContextVar[Optional[list]] = ContextVar("philoxinit_collecting", default=None)
+
+
+@contextmanager
+def collect_fills():
+    """Within the block, ``fill`` appends its (tensor, request) pairs to the yielded list instead of
+    writing; the caller then writes them all with one ``fill`` per device (philoxinit.module)."""
+    sink: list = []
+    token = _collecting.set(sink)
+    try:
+        yield sink
+    finally:
+        _collecting.reset(token)
+
+
 def fill(tensors: Sequence[torch.Tensor], requests: Sequence[Request]) -> None:
     """Write each request into its tensor (already validated; same device for all)."""
     from . import _fallback
+
+    sink = _collecting.get()
+    if sink is not None:  # inside collect_fills(): record, the caller writes in one batch
+        sink.extend(zip(tensors, requests))
+        return
 
     device = tensors[0].device
     if not compiled_for(device):

@@ -540,6 +540,9 @@ def plot_propagation(results, path: str, title=None) -> str:
                 ax.set_title(titles[col], fontsize=11)
             else:
                 ax.set_ylim(0.1, 10)
+                ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10]
+                ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+                ax.set_yticks([], minor=True)
                 ax.set_xlabel("layer")
                 ax.set_title("zoom: 0.1 to 10", fontsize=9)
     axes[0][1].legend(fontsize=8, loc="best")

@@ -221,4 +221,5 @@ def fill_dtensor(
     if runs is not None and local.numel():
         fill_boxes(local, gshape, local_boxes(runs), dist, params, key, stream, offset)
     torch.autograd.graph.increment_version(local)
+    torch.autograd.graph.increment_version(tensor)  # the DTensor's own counter, as an in-place op bumps it
     return tensor

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 from torch.overrides import handle_torch_function, has_torch_function_variadic
 
-from . import _backend, distributed
+from . import _backend, _ops, distributed
 from ._fans import calculate_gain, correct_fan, fan_in_and_fan_out, variance_scaling_fan
 from ._keys import check_u64, resolve_key
 from ._request import Dist, Params, Request, row_major_strides
@@ -92,6 +92,8 @@ def _global_map(tensor: Tensor, global_shape, global_offset) -> tuple[tuple, int
                 f"the tensor (shape {list(shape)}) at global_offset {list(goff)} does not fit in "
                 f"global_shape {list(gshape)} (dim {d})"
             )
+    if math.prod(gshape) > 1 << 62:  # global indices (x2 for complex) must fit in int64
+        raise ValueError(f"global_shape {list(gshape)} has more than 2**62 elements")
     gstrides = row_major_strides(gshape)
     return gshape, sum(o * st for o, st in zip(goff, gstrides)), gstrides
 
@@ -171,6 +173,11 @@ def uniform_(
             uniform_, (tensor,), tensor, a, b, generator, seed=seed, stream=stream, offset=offset,
             global_shape=global_shape, global_offset=global_offset,
         )  # fmt: skip
+    if torch.compiler.is_compiling():  # one philoxinit::fill_ op in the graph (_ops.py)
+        return _ops.traced_fill(
+            "uniform_", tensor, (a, b), generator, seed, stream, offset,
+            global_shape, global_offset,
+        )  # fmt: skip
     check_uniform(tensor, a, b)
     return _fill(
         tensor, Dist.UNIFORM, lambda _: Params(a=float(a), b=float(b)), seed=seed, generator=generator,
@@ -205,6 +212,11 @@ def normal_(
         return handle_torch_function(
             normal_, (tensor,), tensor, mean, std, generator, seed=seed, stream=stream,
             offset=offset, global_shape=global_shape, global_offset=global_offset,
+        )  # fmt: skip
+    if torch.compiler.is_compiling():
+        return _ops.traced_fill(
+            "normal_", tensor, (mean, std), generator, seed, stream, offset,
+            global_shape, global_offset,
         )  # fmt: skip
     check_normal(tensor, mean, std)
     component_std = std / math.sqrt(2.0) if tensor.is_complex() else std
@@ -249,6 +261,11 @@ def trunc_normal_(
             trunc_normal_, (tensor,), tensor, mean, std, a, b, generator, seed=seed, stream=stream,
             offset=offset, global_shape=global_shape, global_offset=global_offset,
         )  # fmt: skip
+    if torch.compiler.is_compiling():
+        return _ops.traced_fill(
+            "trunc_normal_", tensor, (mean, std, a, b), generator, seed, stream, offset,
+            global_shape, global_offset,
+        )  # fmt: skip
     check_trunc_dtype(tensor)
     if (mean < a - 2 * std) or (mean > b + 2 * std):
         warnings.warn(
@@ -278,6 +295,11 @@ def random_bits_(
     global_offset: Optional[Sequence[int]] = None,
 ) -> Tensor:
     """Fill an int32 or uint32 tensor with the raw Philox words ``x_i`` of the contract (bit patterns)."""
+    if torch.compiler.is_compiling():
+        return _ops.traced_fill(
+            "random_bits_", tensor, (), None, seed, stream, offset, global_shape,
+            global_offset,
+        )  # fmt: skip
     check_bits_dtype(tensor)
     if seed is None:
         raise TypeError("random_bits_ needs seed=")

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The GPU check of issue 4, in one go (about 5 minutes on one H200; at most 8):
+#   1. build and install philoxinit with the CUDA kernels required (PHILOXINIT_CUDA=ON),
+#   2. run the GPU tests (CUDA == CPU bits for every distribution, dtype, layout, batch; streams;
+#      graph capture) and the host emulation tests,
+#   3. print the benchmark table against torch.nn.init and fill_ (benchmarks/gpu_bench.py).
+# Needs: a CUDA GPU, a CUDA build of torch, a CUDA toolkit (>= 12.1) with nvcc on PATH or in
+# CUDACXX, and pybind11 + scikit-build-core for the build (installed if missing).
+# Usage: benchmarks/gpu_check.sh [extra gpu_bench.py arguments]; PYTHON=... picks the interpreter.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+start=$(date +%s)
+step() { echo; echo "== $* ($(( $(date +%s) - start )) s)"; }
+
+step "environment"
+"$PY" - <<'PYEOF'
+import torch
+print("torch", torch.__version__, "cuda", torch.version.cuda, "gpu available", torch.cuda.is_available())
+if torch.cuda.is_available():
+    print("device", torch.cuda.get_device_name(), "capability", torch.cuda.get_device_capability())
+PYEOF
+command -v nvcc >/dev/null && nvcc --version | tail -n 2 || echo "nvcc not on PATH (CUDACXX=${CUDACXX:-unset})"
+
+step "build (PHILOXINIT_CUDA=ON)"
+if ! "$PY" -c "import scikit_build_core, pybind11" 2>/dev/null; then
+  "$PY" -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12"
+fi
+"$PY" -m pip install -q pytest numpy scipy hypothesis 2>/dev/null || true
+export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
+PHILOXINIT_CUDA=ON "$PY" -m pip install --no-build-isolation --no-deps -q .
+(cd /tmp && "$PY" -c "import philoxinit, philoxinit._C as C; print(philoxinit.backend()); print(C.cuda_info())")
+
+step "GPU tests"
+tests_rc=0
+(cd /tmp && "$PY" -m pytest -q -rs -p no:cacheprovider \
+  "$OLDPWD/tests/test_cuda_device.py" "$OLDPWD/tests/test_cuda_host.py") || tests_rc=$?
+
+step "benchmark"
+"$PY" benchmarks/gpu_bench.py "$@" || true
+
+step "done: tests exit code $tests_rc"
+exit "$tests_rc"
