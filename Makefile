@@ -18,7 +18,7 @@ $(BIN)/python:
 wheelhouse/.built: $(SOURCES) | $(BIN)/python
 	rm -rf dist wheelhouse
 	$(BIN)/pip wheel -q --no-deps -w dist .
-	$(BIN)/auditwheel repair -w wheelhouse dist/philoxinit-*.whl
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/auditwheel repair -w wheelhouse dist/philoxinit-*.whl
 	touch $@
 
 wheel: wheelhouse/.built

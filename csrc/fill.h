@@ -19,9 +19,9 @@ enum class Dist : int32_t { Bits = 0, Uniform = 1, Normal = 2, TruncNormal = 3 }
 // Distribution parameters as the Python layer computes them (Python doubles).
 //   Uniform:     a = low, b = high
 //   Normal:      a = mean, b = std
-//   TruncNormal: a = mean, b = std, qa, dq, flip (see trunc_normal_f32), lo / hi = the bounds
+//   TruncNormal: a = mean, b = std, t0, dt, flip, series (see trunc_normal_f32), lo / hi = the bounds
 struct Params {
-  double a = 0, b = 0, qa = 0, dq = 0, flip = 1, lo = 0, hi = 0;
+  double a = 0, b = 0, t0 = 0, dt = 0, flip = 1, lo = 0, hi = 0, series = 0;
 };
 
 struct FillRequest {
@@ -84,10 +84,12 @@ inline int elements_per_block(DType t) { return t == DType::Float64 ? 2 : 4; }
 
 // The parameters of one request converted once to the lane precision, as every backend uses them.
 struct Prepared32 {
-  float a = 0, b = 0, width = 0, qa = 0, dq = 0, flip = 1, lo = 0, hi = 0;
+  float a = 0, b = 0, width = 0, t0 = 0, dt = 0, flip = 1, lo = 0, hi = 0;
+  bool series = false;
 };
 struct Prepared64 {
-  double a = 0, b = 0, width = 0, qa = 0, dq = 0, flip = 1, lo = 0, hi = 0;
+  double a = 0, b = 0, width = 0, t0 = 0, dt = 0, flip = 1, lo = 0, hi = 0;
+  bool series = false;
 };
 
 PXI_HD float round_to_dtype(float v, DType t) {
@@ -103,9 +105,10 @@ inline Prepared32 prepare32(const Params& p, Dist dist, DType t) {
   q.a = static_cast<float>(p.a);
   q.b = static_cast<float>(p.b);
   q.width = q.b - q.a;
-  q.qa = static_cast<float>(p.qa);
-  q.dq = static_cast<float>(p.dq);
+  q.t0 = static_cast<float>(p.t0);
+  q.dt = static_cast<float>(p.dt);
   q.flip = static_cast<float>(p.flip);
+  q.series = p.series != 0;
   if (dist == Dist::Uniform) {
     q.lo = round_to_dtype(q.a, t);
     q.hi = round_to_dtype(q.b, t);
@@ -120,9 +123,10 @@ inline Prepared64 prepare64(const Params& p) {
   q.a = p.a;
   q.b = p.b;
   q.width = p.b - p.a;
-  q.qa = p.qa;
-  q.dq = p.dq;
+  q.t0 = p.t0;
+  q.dt = p.dt;
   q.flip = p.flip;
+  q.series = p.series != 0;
   q.lo = p.lo;
   q.hi = p.hi;
   return q;
@@ -133,7 +137,7 @@ template <Dist kDist, class F, class U>
 PXI_HD F sample32(U x, const Prepared32& p) {
   if constexpr (kDist == Dist::Uniform) return uniform_f32<F>(x, p.a, p.width, p.b);
   if constexpr (kDist == Dist::Normal) return normal_f32<F>(x, p.a, p.b);
-  if constexpr (kDist == Dist::TruncNormal) return trunc_normal_f32<F>(x, p.qa, p.dq, p.flip, p.a, p.b);
+  if constexpr (kDist == Dist::TruncNormal) return trunc_normal_f32<F>(x, p.t0, p.dt, p.flip, p.series, p.a, p.b);
   return F(0.0f);
 }
 // The store rule of narrow dtypes, on values already rounded to them: uniform keeps v < high,
@@ -150,7 +154,7 @@ PXI_HD D sample64(Q bits, const Prepared64& p) {
   if constexpr (kDist == Dist::Uniform) return uniform_f64<D>(bits, p.a, p.width, p.b);
   if constexpr (kDist == Dist::Normal) return normal_f64<D>(bits, p.a, p.b);
   if constexpr (kDist == Dist::TruncNormal) {
-    const D v = trunc_normal_f64<D>(bits, p.qa, p.dq, p.flip, p.a, p.b);
+    const D v = trunc_normal_f64<D>(bits, p.t0, p.dt, p.flip, p.series, p.a, p.b);
     return vmin(vmax(v, D(p.lo)), D(p.hi));
   }
   return D(0.0);

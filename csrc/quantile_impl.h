@@ -40,13 +40,13 @@ PXI_HD D log_f64(D y) {
                    kSqrt2_f64, kLn2Hi_f64, kLn2Lo_f64);
 }
 
-// Phi^-1(q) <= 0 for q in (0, 1/2]: with w = -log(4q(1-q)) and x = 1 - 2q, Phi^-1(q) = -x g(w);
-// g is a polynomial in w for w < W[0] (|z| < 2.9, 99.7% of draws) and in sqrt(w) beyond.
+// The quantile's magnitude from x = 1 - 2q and y = 4q(1 - q) = 1 - x^2 (the caller computes both
+// in the way that is precise for it): -Phi^-1(q) = x g(w), w = -log y. g is a polynomial in w for
+// w < W[0] (|z| < 2.93, 99.7% of draws) and in sqrt(w) beyond.
 template <class F>
-PXI_HD F quantile_lower_f32(F q) {
+PXI_HD F quantile_magnitude_f32(F x, F y) {
   using namespace coeffs;
-  const F w = -log_f32((F(4.0f) * q) * (F(1.0f) - q));
-  const F x = F(1.0f) - F(2.0f) * q;
+  const F w = -log_f32(y);
   F p = horner(kP1_f32, w - F(kC1_f32));
   const auto tail = F(kW_f32[0]) <= w;
   if (any(tail)) {
@@ -56,14 +56,20 @@ PXI_HD F quantile_lower_f32(F q) {
     if (any(r3)) pt = select(r3, horner(kP3_f32, s - F(kC3_f32)), pt);
     p = select(tail, pt, p);
   }
-  return -(x * p);
+  return x * p;
+}
+
+// Phi^-1(q) <= 0 for q in (0, 1/2].
+template <class F>
+PXI_HD F quantile_lower_f32(F q) {
+  const F y = (F(4.0f) * q) * (F(1.0f) - q);
+  return -quantile_magnitude_f32(F(1.0f) - F(2.0f) * q, y);
 }
 
 template <class D>
-PXI_HD D quantile_lower_f64(D q) {
+PXI_HD D quantile_magnitude_f64(D x, D y) {
   using namespace coeffs;
-  const D w = -log_f64((D(4.0) * q) * (D(1.0) - q));
-  const D x = D(1.0) - D(2.0) * q;
+  const D w = -log_f64(y);
   D p = horner(kP1_f64, w - D(kC1_f64));
   const auto tail = D(kW_f64[0]) <= w;
   if (any(tail)) {
@@ -81,5 +87,11 @@ PXI_HD D quantile_lower_f64(D q) {
     }
     p = select(tail, pt, p);
   }
-  return -(x * p);
+  return x * p;
+}
+
+template <class D>
+PXI_HD D quantile_lower_f64(D q) {
+  const D y = (D(4.0) * q) * (D(1.0) - q);
+  return -quantile_magnitude_f64(D(1.0) - D(2.0) * q, y);
 }

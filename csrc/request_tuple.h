@@ -13,7 +13,7 @@ namespace philoxinit {
 
 
 using Dims = std::vector<int64_t>;
-using ParamTuple = std::tuple<double, double, double, double, double, double, double>;
+using ParamTuple = std::tuple<double, double, double, double, double, double, double, double>;
 // (data_ptr, dtype, dist, sizes, strides, global_strides, global_offset, key, stream, offset, params)
 using RequestTuple = std::tuple<uintptr_t, int, int, Dims, Dims, Dims, uint64_t, uint64_t, uint64_t,
                                 uint64_t, ParamTuple>;
@@ -41,8 +41,8 @@ inline FillRequest to_request(const RequestTuple& t) {
   r.key = key;
   r.stream = stream;
   r.offset = offset;
-  const auto& [a, b, qa, dq, flip, lo, hi] = p;
-  r.params = Params{a, b, qa, dq, flip, lo, hi};
+  const auto& [a, b, t0, dt, flip, lo, hi, series] = p;
+  r.params = Params{a, b, t0, dt, flip, lo, hi, series};
   coalesce(r);
   return r;
 }

@@ -143,28 +143,56 @@ PXI_HD D normal_f64(Q bits, double mean, double std) {
 }
 
 // ---- truncated normal -------------------------------------------------------------------------
-// Inverse CDF on the interval's probability range, in one pass. The host reflects the standardized
-// interval [alpha, beta] so that most of its mass is below zero (flip = -1 when it reflected) and
-// passes qa = Phi(alpha') and dq = Phi(beta') - Phi(alpha'). Then, with u in (0, 1),
-//   q = qa + u dq;  z = Phi^-1(q) (via the lower tail: q > 1/2 uses -Phi^-1(1 - q));
-//   v = mean + std (flip z), clamped to the dtype-rounded bounds [lo, hi].
-template <class F, class U>
-PXI_HD F trunc_normal_f32(U x, float qa, float dq, float flip, float mean, float std) {
-  const F u = (to_float_i31(x >> 8) + F(0.5f)) * F(0x1p-24f);
-  const F q = F(qa) + u * F(dq);
+// One pass, no resampling; u in (0, 1) from the word. The host standardizes [a, b] to [alpha, beta],
+// reflects it so that most of its mass is below zero (flip = -1 when it reflected), and picks:
+//   quantile mode (series = false): t0 = Phi(alpha), dt = Phi(beta) - Phi(alpha); q = t0 + u dt
+//     and z = Phi^-1(q) (via the lower tail: q > 1/2 uses -Phi^-1(1 - q)). Exact to the
+//     quantile's accuracy, and precise wherever Phi(z) is small, i.e. deep in the tails.
+//   series mode (series = true, narrow intervals, for h = beta - alpha with h max(1, |alpha|) <= 2^-7): t0 = alpha,
+//     dt = c(h) = (Phi(alpha + h) - Phi(alpha)) / phi(alpha). With T = u c(h), the inverse of
+//     c(delta) = T to third order is delta = T + T^2 (alpha/2 + T (2 alpha^2 + 1)/6), z = alpha + delta
+//     (relative error in delta below 2^-21), so intervals narrower than a float32 step of Phi keep
+//     full resolution anywhere.
+// v = mean + std (flip z); the caller clamps it to the dtype-rounded bounds.
+template <class F>
+PXI_HD F std_trunc_f32(F u, float t0, float dt, bool series) {
+  if (series) {
+    const F alpha = F(t0);
+    const F T = u * F(dt);
+    const F k2 = alpha * F(0.5f);
+    const F k3 = ((alpha * alpha) * F(2.0f) + F(1.0f)) / F(6.0f);
+    return alpha + (T + (T * T) * (k2 + T * k3));
+  }
+  const F q = F(t0) + u * F(dt);
   const auto upper = F(0.5f) < q;
-  const F ql = vmax(select(upper, F(1.0f) - q, q), F(kQMin_f32));
-  const F z = quantile_lower_f32(ql);
-  return F(mean) + F(std) * (select(upper, -z, z) * F(flip));
+  const F z = quantile_lower_f32(vmax(select(upper, F(1.0f) - q, q), F(kQMin_f32)));
+  return select(upper, -z, z);
+}
+template <class D>
+PXI_HD D std_trunc_f64(D u, double t0, double dt, bool series) {
+  if (series) {
+    const D alpha = D(t0);
+    const D T = u * D(dt);
+    const D k2 = alpha * D(0.5);
+    const D k3 = ((alpha * alpha) * D(2.0) + D(1.0)) / D(6.0);
+    return alpha + (T + (T * T) * (k2 + T * k3));
+  }
+  const D q = D(t0) + u * D(dt);
+  const auto upper = D(0.5) < q;
+  const D z = quantile_lower_f64(vmax(select(upper, D(1.0) - q, q), D(kQMin_f64)));
+  return select(upper, -z, z);
+}
+
+template <class F, class U>
+PXI_HD F trunc_normal_f32(U x, float t0, float dt, float flip, bool series, float mean, float std) {
+  const F u = (to_float_i31(x >> 8) + F(0.5f)) * F(0x1p-24f);
+  return F(mean) + F(std) * (std_trunc_f32(u, t0, dt, series) * F(flip));
 }
 template <class D, class Q>
-PXI_HD D trunc_normal_f64(Q bits, double qa, double dq, double flip, double mean, double std) {
+PXI_HD D trunc_normal_f64(Q bits, double t0, double dt, double flip, bool series, double mean,
+                          double std) {
   const D u = (to_double_i63(bits >> 11) + D(0.5)) * D(0x1p-53);
-  const D q = D(qa) + u * D(dq);
-  const auto upper = D(0.5) < q;
-  const D ql = vmax(select(upper, D(1.0) - q, q), D(kQMin_f64));
-  const D z = quantile_lower_f64(ql);
-  return D(mean) + D(std) * (select(upper, -z, z) * D(flip));
+  return D(mean) + D(std) * (std_trunc_f64(u, t0, dt, series) * D(flip));
 }
 
 // ---- narrow float formats: round to nearest even, finite inputs --------------------------------

@@ -10,7 +10,7 @@
 # their .pth start-up hooks (so an editable install of philoxinit there cannot shadow the build).
 # The CUDA kernels are not built (PHILOXINIT_CUDA=OFF); the host code of csrc/cuda is.
 #
-# The sanitizer runtime is preloaded (gcc -print-file-name=libasan.so). Leak detection is off:
+# The sanitizer runtime is preloaded (gcc -print-file-name=libasan.so, then libstdc++). Leak detection is off:
 # CPython does not free everything at exit, by design. Reports go to build/asan/reports/.
 # Exit status 0 and "clean" only when the tests pass and no sanitizer report was written.
 #
@@ -38,7 +38,7 @@ PHILOXINIT_CUDA=OFF CMAKE_BUILD_PARALLEL_LEVEL="${JOBS:-2}" \
   -C build-dir="$out/cmake" -C cmake.define.PHILOXINIT_SANITIZE=ON -C cmake.build-type=RelWithDebInfo .
 # The build must really be instrumented.
 so="$(ls "$site"/philoxinit/_C*.so)"
-if ! nm -D "$so" | grep -q __asan_; then
+if [[ $(nm -D "$so" | grep -c __asan_) -eq 0 ]]; then
   echo "sanitize: $so has no ASan instrumentation" >&2
   exit 2
 fi
@@ -54,7 +54,10 @@ printf '%s\n%s\n' "$site" "$base_site" >"$venv_site/philoxinit_asan.pth"
 
 rm -rf "$reports"
 mkdir -p "$reports"
-export LD_PRELOAD="$libasan${LD_PRELOAD:+:$LD_PRELOAD}"
+# libstdc++ too: ASan hooks __cxa_throw only if libstdc++ is loaded at start-up; torch, loaded
+# later, throws C++ exceptions for ordinary Python errors.
+libstdcxx="$(gcc -print-file-name=libstdc++.so.6)"
+export LD_PRELOAD="$libasan:$libstdcxx${LD_PRELOAD:+:$LD_PRELOAD}"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:log_path=$reports/asan:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan:${UBSAN_OPTIONS:-}"
 export PHILOXINIT_SANITIZED=1

@@ -95,6 +95,13 @@ def collect_fills():
         _collecting.reset(token)
 
 
+def check_ready(device: torch.device) -> None:
+    """Raise now, before a key is drawn, for what would make the fill itself fail (a bad
+    PHILOXINIT_ISA)."""
+    if device.type == "cpu" and compiled_for(device):
+        _C.cpu_isa()
+
+
 def fill(tensors: Sequence[torch.Tensor], requests: Sequence[Request]) -> None:
     """Write each request into its tensor (already validated; same device for all)."""
     from . import _fallback

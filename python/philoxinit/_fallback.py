@@ -104,14 +104,25 @@ def _sample32(req: Request, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor
         return _round_to(a + b * z, dtype)
     # truncated normal
     u = ((x >> 8).to(torch.float32) + 0.5) * 2.0**-24
-    q = _f32(p.qa, dev) + u * _f32(p.dq, dev)
-    upper = q > 0.5
-    ql = torch.clamp_min(torch.where(upper, 1.0 - q, q), 2.0**-126)
-    z = quantile_lower(ql)
-    z = torch.where(upper, -z, z) * _f32(p.flip, dev)
+    z = _std_trunc(u, p, 2.0**-126) * _f32(p.flip, dev)
     r = _round_to(a + b * z, dtype)
     lo, hi = _round_to(_f32(p.lo, dev), dtype), _round_to(_f32(p.hi, dev), dtype)
     return torch.clamp(r, lo, hi)
+
+
+def _std_trunc(u: torch.Tensor, p, qmin: float) -> torch.Tensor:
+    """The standardized truncated-normal value (csrc/transforms.h std_trunc_f32 / _f64), u's dtype."""
+    t0 = torch.tensor(p.t0, dtype=u.dtype, device=u.device)
+    dt = torch.tensor(p.dt, dtype=u.dtype, device=u.device)
+    if p.series:  # z = alpha + the third-order inverse of c(delta) = u c(h)
+        T = u * dt
+        k2 = t0 * 0.5
+        k3 = ((t0 * t0) * 2.0 + 1.0) / 6.0
+        return t0 + (T + (T * T) * (k2 + T * k3))
+    q = t0 + u * dt
+    upper = q > 0.5
+    z = quantile_lower(torch.clamp_min(torch.where(upper, 1.0 - q, q), qmin))
+    return torch.where(upper, -z, z)
 
 
 def _sample64(req: Request, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
@@ -128,11 +139,7 @@ def _sample64(req: Request, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
         z = quantile_lower(k * 2.0**-64 + 2.0**-65)
         return a + b * torch.where((hi >> 31) == 1, -z, z)
     u = (top53 + 0.5) * 2.0**-53
-    q = f64(p.qa) + u * f64(p.dq)
-    upper = q > 0.5
-    ql = torch.clamp_min(torch.where(upper, 1.0 - q, q), 2.0**-1000)
-    z = quantile_lower(ql)
-    v = a + b * (torch.where(upper, -z, z) * f64(p.flip))
+    v = a + b * (_std_trunc(u, p, 2.0**-1000) * f64(p.flip))
     return torch.clamp(v, f64(p.lo), f64(p.hi))
 
 

@@ -79,8 +79,9 @@ def quantile_lower(q: torch.Tensor) -> torch.Tensor:
     """Phi^-1(q) <= 0 for q in (0, 1/2], in q's dtype (float32 or float64)."""
     pre = _consts(q.dtype)
     W, Cs, Ps = getattr(C, f"{pre}_W"), getattr(C, f"{pre}_C"), getattr(C, f"{pre}_P")
-    w = -log_basic((q * 4.0) * (1.0 - q))
+    y = (q * 4.0) * (1.0 - q)
     x = 1.0 - q * 2.0
+    w = -log_basic(y)
     p = _horner(Ps[0], w - Cs[0])
     if bool((w >= W[0]).any()):
         s = _sqrt(w)

@@ -29,16 +29,18 @@ if hasattr(torch, "uint32"):
 
 
 class Params(NamedTuple):
-    """Uniform: a=low, b=high. Normal: a=mean, b=std. Truncated normal: a=mean, b=std, qa, dq,
-    flip (the reflected interval's probability range) and lo, hi (the bounds)."""
+    """Uniform: a=low, b=high. Normal: a=mean, b=std. Truncated normal: a=mean, b=std, t0, dt,
+    flip, series (the reflected interval and how it is sampled, see _truncation.py) and lo, hi
+    (the bounds)."""
 
     a: float = 0.0
     b: float = 0.0
-    qa: float = 0.0
-    dq: float = 0.0
+    t0: float = 0.0
+    dt: float = 0.0
     flip: float = 1.0
     lo: float = 0.0
     hi: float = 0.0
+    series: float = 0.0
 
 
 @dataclass(frozen=True)

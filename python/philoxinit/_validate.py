@@ -84,8 +84,12 @@ def check_layout(tensor: torch.Tensor) -> None:
     """Strided, not quantized, and no two elements sharing memory (a conservative stride check)."""
     if tensor.layout != torch.strided:
         raise TypeError(f"philoxinit: {tensor.layout} tensors are not supported; use a dense tensor")
+    if tensor.is_nested:
+        raise TypeError("philoxinit: nested tensors are not supported; fill each component tensor")
     if tensor.is_quantized:
         raise TypeError("philoxinit: quantized tensors are not supported; fill a float tensor and quantize it")
+    if tensor.is_inference() and not torch.is_inference_mode_enabled():
+        tensor.view(-1)[:0].zero_()  # torch's own error for in-place writes to inference tensors
     dims = sorted((abs(st), sz) for sz, st in zip(tensor.shape, tensor.stride()) if sz > 1)
     reach = 0  # furthest element offset reachable with the smaller strides
     for stride, size in dims:

@@ -125,6 +125,7 @@ def _fill(
         )  # fmt: skip
     if tensor.is_meta or tensor.numel() == 0:
         return tensor
+    _backend.check_ready(tensor.device)
     key = resolve_key(seed, generator)
     target, sizes = tensor, tuple(tensor.shape)
     if tensor.is_complex():  # each component under the contract, through the real view
