@@ -154,45 +154,42 @@ PXI_HD D normal_f64(Q bits, double mean, double std) {
 //     (relative error in delta below 2^-21), so intervals narrower than a float32 step of Phi keep
 //     full resolution anywhere.
 // v = mean + std (flip z); the caller clamps it to the dtype-rounded bounds.
-template <class F>
-PXI_HD F std_trunc_f32(F u, float t0, float dt, bool series) {
+// The lower-tail quantile of each lane precision, as a functor so one std_trunc serves both.
+struct QuantileLowerF32 {
+  template <class F>
+  PXI_HD F operator()(F q) const { return quantile_lower_f32(q); }
+};
+struct QuantileLowerF64 {
+  template <class D>
+  PXI_HD D operator()(D q) const { return quantile_lower_f64(q); }
+};
+
+// The standardized value z for u in (0, 1); V is a float or double lane type, S its scalar.
+template <class V, class S, class Quantile>
+PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile_lower) {
   if (series) {
-    const F alpha = F(t0);
-    const F T = u * F(dt);
-    const F k2 = alpha * F(0.5f);
-    const F k3 = ((alpha * alpha) * F(2.0f) + F(1.0f)) / F(6.0f);
+    const V alpha = V(t0);
+    const V T = u * V(dt);
+    const V k2 = alpha * V(S(0.5));
+    const V k3 = ((alpha * alpha) * V(S(2)) + V(S(1))) / V(S(6));
     return alpha + (T + (T * T) * (k2 + T * k3));
   }
-  const F q = F(t0) + u * F(dt);
-  const auto upper = F(0.5f) < q;
-  const F z = quantile_lower_f32(vmax(select(upper, F(1.0f) - q, q), F(kQMin_f32)));
-  return select(upper, -z, z);
-}
-template <class D>
-PXI_HD D std_trunc_f64(D u, double t0, double dt, bool series) {
-  if (series) {
-    const D alpha = D(t0);
-    const D T = u * D(dt);
-    const D k2 = alpha * D(0.5);
-    const D k3 = ((alpha * alpha) * D(2.0) + D(1.0)) / D(6.0);
-    return alpha + (T + (T * T) * (k2 + T * k3));
-  }
-  const D q = D(t0) + u * D(dt);
-  const auto upper = D(0.5) < q;
-  const D z = quantile_lower_f64(vmax(select(upper, D(1.0) - q, q), D(kQMin_f64)));
+  const V q = V(t0) + u * V(dt);
+  const auto upper = V(S(0.5)) < q;
+  const V z = quantile_lower(vmax(select(upper, V(S(1)) - q, q), V(qmin)));
   return select(upper, -z, z);
 }
 
 template <class F, class U>
 PXI_HD F trunc_normal_f32(U x, float t0, float dt, float flip, bool series, float mean, float std) {
   const F u = (to_float_i31(x >> 8) + F(0.5f)) * F(0x1p-24f);
-  return F(mean) + F(std) * (std_trunc_f32(u, t0, dt, series) * F(flip));
+  return F(mean) + F(std) * (std_trunc(u, t0, dt, series, kQMin_f32, QuantileLowerF32{}) * F(flip));
 }
 template <class D, class Q>
 PXI_HD D trunc_normal_f64(Q bits, double t0, double dt, double flip, bool series, double mean,
                           double std) {
   const D u = (to_double_i63(bits >> 11) + D(0.5)) * D(0x1p-53);
-  return D(mean) + D(std) * (std_trunc_f64(u, t0, dt, series) * D(flip));
+  return D(mean) + D(std) * (std_trunc(u, t0, dt, series, kQMin_f64, QuantileLowerF64{}) * D(flip));
 }
 
 // ---- narrow float formats: round to nearest even, finite inputs --------------------------------
