@@ -12,6 +12,7 @@ from typing import Sequence
 
 import torch
 
+from ._quantile_torch import quantile_lower
 from ._request import Dist, Request
 
 _M32 = 0xFFFFFFFF
@@ -74,16 +75,6 @@ def _f32(x: float, device) -> torch.Tensor:
 def _round_to(v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return v.to(dtype).to(torch.float32) if dtype in (torch.float16, torch.bfloat16) else v
 
-
-def horner(coeffs: Sequence[float], t: torch.Tensor) -> torch.Tensor:
-    p = torch.full_like(t, coeffs[0])
-    for c in coeffs[1:]:
-        p = p * t + c
-    return p
-
-
-# ---- the normal quantile, op for op as csrc/quantile_impl.h ---------------------------------
-from ._quantile_torch import quantile_lower  # noqa: E402
 
 
 def _sample32(req: Request, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
