@@ -87,6 +87,10 @@ MIN_RUN_S = 0.005
 # torch's trunc_normal_ resamples the whole tensor until every value fits (~0.1 GB/s): a call slower
 # than SLOW_CALL_S (in practice only that one) is timed over SLOW_RUNS runs only, and the table marks it.
 SLOW_CALL_S = 0.25
+# Pause before each timed run (not timed): after a torch parallel op its OpenMP workers spin for a
+# while and take cores from the next call, whoever's it is (measured: philoxinit's 4096x4096 uniform
+# right after fill_ took 7.8 ms median against 5.2 ms back to back, 5.9 ms after a 20 ms pause).
+SETTLE_S = 0.02
 SLOW_RUNS = 3
 
 # ---- timing -----------------------------------------------------------------------------------------
@@ -141,7 +145,7 @@ def time_calls(
     sync: Callable[[], None] = lambda: None,
     cold: bool = False,
 ) -> Dict[str, Timing]:
-    """Time each ``fn(tensor)`` of ``fns``: one warm-up call each, then ``repeats`` runs each.
+    """Time each ``fn(tensor)`` of ``fns``: two warm-up calls each, then ``repeats`` runs each.
 
     The runs are interleaved (a run of every fn, then the next round), so a machine whose speed
     drifts during the measurement shifts all of them alike and their ratios stay fair.
@@ -160,6 +164,7 @@ def time_calls(
     for name, fn in fns.items():
         try:
             t = make_tensor()
+            fn(t)  # the first call pays one-time costs (lazy imports, kernel loading): not timed
             sync()
             start = time.perf_counter()
             fn(t)
@@ -186,6 +191,7 @@ def time_calls(
                 keep.append(tensor)
             try:
                 sync()
+                time.sleep(SETTLE_S)
                 faults, start = _minor_faults(), time.perf_counter()
                 for _ in range(number):
                     fn(tensor)

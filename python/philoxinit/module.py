@@ -44,7 +44,6 @@ from torch.utils import _pytree as pytree
 
 from . import _backend
 from . import init as _pinit
-from ._memory import advise_huge_pages
 from ._keys import check_u64, mix64, resolve_key
 
 __all__ = ["init_module", "materialize", "deferred_init", "patch", "unpatch", "stream_of"]
@@ -1073,7 +1072,6 @@ def materialize(
         for tg, t in old:
             if t.is_meta:
                 new = torch.empty_like(t, device=device)
-                advise_huge_pages(new)  # first touch is most of a fresh fill's time
             else:
                 new = t.detach().to(device)
             if tg.is_param:
