@@ -42,7 +42,7 @@ smoke: wheelhouse/.built
 	$(PYTHON) -m venv .venv-smoke
 	.venv-smoke/bin/pip install -q $(TORCH)
 	.venv-smoke/bin/pip install -q wheelhouse/philoxinit-*.whl
-	cd /tmp && $(CURDIR)/.venv-smoke/bin/python $(CURDIR)/tools/smoke_wheel.py
+	cd "$$(mktemp -d)" && $(CURDIR)/.venv-smoke/bin/python $(CURDIR)/tools/smoke_wheel.py
 
 clean:
 	rm -rf $(VENV) .venv-smoke build dist wheelhouse
