@@ -439,14 +439,14 @@ def format_table(results: Sequence[Result], *, repeats: int = REPEATS, cold: boo
     out += [
         "",
         f"GB/s: bytes written / median time per call (1 GB = 1e9 bytes), median of {repeats} runs after "
-        f"one warm-up; {how}. Runs shorter than {MIN_RUN_S * 1e3:g} ms average several back-to-back calls.",
+        f"two warm-up calls, each run {SETTLE_S * 1e3:g} ms after the last (torch's OpenMP workers idle); {how}. Runs shorter than {MIN_RUN_S * 1e3:g} ms average several back-to-back calls.",
         "speed-up: torch.nn.init time / philoxinit time for the same call; of fill_: philoxinit GB/s / "
         "t.fill_(0.5) GB/s on the same tensor. All measured in this process.",
     ]
     if any(r.torch.capped or r.philoxinit.capped for r in results):
         out.append(
             f"*: a call took over {SLOW_CALL_S:g} s, so that side was timed over {SLOW_RUNS} runs (median) "
-            "after one warm-up (torch's trunc_normal_ resamples until every value fits)."
+            "after two warm-up calls (torch's trunc_normal_ resamples until every value fits)."
         )
     errors = [(r, side, t.error) for r in results for side, t in
               (("philoxinit", r.philoxinit), ("torch", r.torch), ("fill_", r.fill)) if t.error]
