@@ -58,20 +58,19 @@ def isas():
 @contextlib.contextmanager
 def env(**values):
     """Set (or, for None, unset) environment variables for the duration of the block."""
+    def put(settings):
+        for k, v in settings.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
     old = {k: os.environ.get(k) for k in values}
     try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        put(values)
         yield
     finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        put(old)
 
 
 def run(backend: str, isa: str, fn, *args, **kw):

@@ -78,3 +78,16 @@ def row_major_strides(shape) -> tuple:
         strides.append(step)
         step *= s
     return tuple(reversed(strides))
+
+
+def through_real_view(target: torch.Tensor, sizes: tuple, global_strides: tuple, global_offset: int):
+    """A complex tensor is filled under the contract through ``torch.view_as_real``: its global
+    tensor gains a trailing dim of 2, so every global index doubles. Other tensors pass unchanged."""
+    if not target.is_complex():
+        return target, sizes, global_strides, global_offset
+    return (
+        torch.view_as_real(target),
+        tuple(sizes) + (2,),
+        tuple(st * 2 for st in global_strides) + (1,),
+        global_offset * 2,
+    )

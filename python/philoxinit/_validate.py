@@ -80,6 +80,17 @@ def check_bits_dtype(tensor: torch.Tensor) -> None:
         raise TypeError(f"random_bits_ fills int32 or uint32 tensors, got {tensor.dtype}")
 
 
+def non_overlapping(size, stride) -> bool:
+    """No two elements share memory: sorted by stride, each dim must step past everything the
+    smaller strides reach (a conservative test: some exotic non-overlapping views fail it)."""
+    reach = 0
+    for st, sz in sorted((abs(st), sz) for sz, st in zip(size, stride) if sz > 1):
+        if st <= reach:
+            return False
+        reach += st * (sz - 1)
+    return True
+
+
 def check_layout(tensor: torch.Tensor) -> None:
     """Strided, not quantized, and no two elements sharing memory (a conservative stride check)."""
     if tensor.layout != torch.strided:
@@ -90,9 +101,5 @@ def check_layout(tensor: torch.Tensor) -> None:
         raise TypeError("philoxinit: quantized tensors are not supported; fill a float tensor and quantize it")
     if tensor.is_inference() and not torch.is_inference_mode_enabled():
         tensor.view(-1)[:0].zero_()  # torch's own error for in-place writes to inference tensors
-    dims = sorted((abs(st), sz) for sz, st in zip(tensor.shape, tensor.stride()) if sz > 1)
-    reach = 0  # furthest element offset reachable with the smaller strides
-    for stride, size in dims:
-        if stride <= reach:
-            raise RuntimeError(OVERLAP_MESSAGE)
-        reach += stride * (size - 1)
+    if not non_overlapping(tensor.shape, tensor.stride()):
+        raise RuntimeError(OVERLAP_MESSAGE)

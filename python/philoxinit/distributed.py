@@ -36,7 +36,7 @@ from torch import Tensor
 
 from . import _backend
 from ._keys import resolve_key
-from ._request import Dist, Params, Request, row_major_strides
+from ._request import Dist, Params, Request, row_major_strides, through_real_view
 from ._validate import check_layout
 
 Run = Tuple[int, int]  # (first global index, length): consecutive global indices along one dim
@@ -163,17 +163,11 @@ def fill_boxes(
             if s != 0 or n != view.shape[d]:
                 view = view.narrow(d, s, n)
         goff = sum(o * st for o, st in zip(gstart, gstrides))
-        bsizes, bstrides = tuple(sizes), gstrides
-        if view.is_complex():  # each component under the contract, through the real view
-            view = torch.view_as_real(view)
-            bsizes = bsizes + (2,)
-            bstrides = tuple(st * 2 for st in gstrides) + (1,)
-            goff *= 2
+        view, bsizes, bstrides, goff = through_real_view(view, tuple(sizes), gstrides, goff)
         targets.append(view)
         requests.append(Request(dist, params, key, stream, offset, bsizes, bstrides, goff))
     if targets:
-        with torch.no_grad():
-            _backend.fill(targets, requests)
+        _backend.fill(targets, requests)  # (it handles no_grad for the fallback's copy_)
 
 
 def fill_dtensor(

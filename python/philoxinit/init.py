@@ -25,7 +25,7 @@ from torch.overrides import handle_torch_function, has_torch_function_variadic
 from . import _backend, _ops, distributed
 from ._fans import calculate_gain, correct_fan, fan_in_and_fan_out, variance_scaling_fan
 from ._keys import check_u64, resolve_key
-from ._request import Dist, Params, Request, row_major_strides
+from ._request import Dist, Params, Request, row_major_strides, through_real_view
 from ._truncation import trunc_params
 from ._validate import (
     check_bits_dtype,
@@ -72,13 +72,13 @@ __all__ = [
 # ---- the one path every random fill takes -------------------------------------------------------
 
 
-def _global_map(tensor: Tensor, global_shape, global_offset) -> tuple[tuple, int, tuple]:
-    """(global shape, global index of the first element, global-index strides of the local dims)."""
+def _global_map(tensor: Tensor, global_shape, global_offset) -> tuple[int, tuple]:
+    """(global index of the first element, global-index strides of the local dims)."""
     shape = tuple(tensor.shape)
     if global_shape is None:
         if global_offset is not None:
             raise ValueError("global_offset needs global_shape")
-        return shape, 0, row_major_strides(shape)
+        return 0, row_major_strides(shape)
     gshape = tuple(int(s) for s in global_shape)
     goff = tuple(int(o) for o in global_offset) if global_offset is not None else (0,) * len(gshape)
     if len(gshape) != len(shape) or len(goff) != len(shape):
@@ -95,7 +95,7 @@ def _global_map(tensor: Tensor, global_shape, global_offset) -> tuple[tuple, int
     if math.prod(gshape) > 1 << 62:  # global indices (x2 for complex) must fit in int64
         raise ValueError(f"global_shape {list(gshape)} has more than 2**62 elements")
     gstrides = row_major_strides(gshape)
-    return gshape, sum(o * st for o, st in zip(goff, gstrides)), gstrides
+    return sum(o * st for o, st in zip(goff, gstrides)), gstrides
 
 
 def _fill(
@@ -112,7 +112,7 @@ def _fill(
 ) -> Tensor:
     """Validate the rest, then draw the key and write. ``params(real dtype)`` may raise."""
     check_layout(tensor)
-    _, goffset, gstrides = _global_map(tensor, global_shape, global_offset)
+    goffset, gstrides = _global_map(tensor, global_shape, global_offset)
     p = params(real_dtype(tensor))
     stream = check_u64("stream", stream)
     offset = check_u64("offset", offset)
@@ -127,12 +127,7 @@ def _fill(
         return tensor
     _backend.check_ready(tensor.device)
     key = resolve_key(seed, generator)
-    target, sizes = tensor, tuple(tensor.shape)
-    if tensor.is_complex():  # each component under the contract, through the real view
-        target = torch.view_as_real(tensor)
-        sizes = sizes + (2,)
-        gstrides = tuple(s * 2 for s in gstrides) + (1,)
-        goffset *= 2
+    target, sizes, gstrides, goffset = through_real_view(tensor, tuple(tensor.shape), gstrides, goffset)
     req = Request(dist, p, key, stream, offset, sizes, gstrides, goffset)
     _backend.fill([target], [req])
     torch.autograd.graph.increment_version(tensor)  # an in-place write, as torch's would count

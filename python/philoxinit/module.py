@@ -45,6 +45,7 @@ from torch.utils import _pytree as pytree
 from . import _backend
 from . import init as _pinit
 from ._keys import check_u64, mix64, resolve_key
+from ._validate import non_overlapping
 
 __all__ = ["init_module", "materialize", "deferred_init", "patch", "unpatch", "stream_of"]
 
@@ -678,15 +679,6 @@ def _span(size, stride) -> tuple[int, int]:
     return lo, hi
 
 
-def _non_overlapping(size, stride) -> bool:
-    reach = 0
-    for st, s in sorted((abs(st), s) for s, st in zip(size, stride) if s > 1):
-        if st <= reach:
-            return False
-        reach += st * (s - 1)
-    return True
-
-
 def _make_ref(v: Tensor, tg: _Target, base: Tensor) -> Union[_Ref, str]:
     if v.dtype != base.dtype:
         return f"a {v.dtype} view of the {base.dtype} tensor '{tg.name}'"
@@ -705,7 +697,7 @@ def _covers(ref: _Ref, base: Tensor) -> bool:
     n = 1
     for s in ref.size:
         n *= s
-    if n != base.numel() or not _non_overlapping(ref.size, ref.stride):
+    if n != base.numel() or not non_overlapping(ref.size, ref.stride):
         return False
     lo, hi = _span(ref.size, ref.stride)
     blo, bhi = _span(tuple(base.size()), tuple(base.stride()))
@@ -718,7 +710,7 @@ def _whole_storage(t: Tensor) -> bool:
         nbytes = t.untyped_storage().nbytes()
     except Exception:
         return False
-    return t.storage_offset() == 0 and t.numel() * t.element_size() == nbytes and _non_overlapping(t.size(), t.stride())
+    return t.storage_offset() == 0 and t.numel() * t.element_size() == nbytes and non_overlapping(t.size(), t.stride())
 
 
 def _retarget(events: list[_Event], keys: dict) -> list[_Event]:
