@@ -13,7 +13,7 @@ PXI_HD F log_basic(F y, const C (&log_r)[NR], int mant_bits, C exp_bias, uint64_
                    uint64_t one_bits, C sqrt2, C ln2_hi, C ln2_lo) {
   const auto bits = as_bits(y);
   using U = decltype(bits);
-  F e = to_float_exact(bits >> mant_bits, F(0)) - F(exp_bias);
+  F e = to_float_rn(bits >> mant_bits, F(0)) - F(exp_bias);
   F m = from_bits((bits & U(mant_mask)) | U(one_bits), F(0));
   const auto big = F(sqrt2) < m;
   m = select(big, m * F(C(0.5)), m);

@@ -60,8 +60,8 @@ PXI_HD float to_float_i31(uint32_t u) { return static_cast<float>(static_cast<in
 // u < 2^63, correctly rounded to double.
 PXI_HD double to_double_i63(uint64_t u) { return static_cast<double>(static_cast<int64_t>(u)); }
 // Precision-generic spellings (the second argument only picks the lane precision).
-PXI_HD float to_float_exact(uint32_t u, float) { return to_float_i31(u); }
-PXI_HD double to_float_exact(uint64_t u, double) { return to_double_i63(u); }
+PXI_HD float to_float_rn(uint32_t u, float) { return to_float_i31(u); }  // u < 2^31
+PXI_HD double to_float_rn(uint64_t u, double) { return to_double_i63(u); }  // u < 2^63
 PXI_HD float from_bits(uint32_t u, float) { return as_float(u); }
 PXI_HD double from_bits(uint64_t u, double) { return as_double(u); }
 template <class T>
@@ -114,32 +114,59 @@ PXI_HD D uniform_f64(Q bits, double low, double width, double high) {
 // ---- log and the normal quantile from basic operations ----------------------------------------
 #include "quantile_impl.h"
 
-// ---- normal ----------------------------------------------------------------------------------
-// One word per float32 element: the top bit is the sign, the low 31 bits k give
-// q = (k + 1/2) 2^-32 in (0, 1/2), and z = -sign * Phi^-1(q).
-template <class F, class U>
-PXI_HD F std_normal_f32(U x) {
-  const F q = to_float_i31(x & U(0x7fffffffu)) * F(0x1p-32f) + F(0x1p-33f);
-  const F z = quantile_lower_f32(q);  // <= 0
-  return as_float(as_bits(z) ^ (x & U(0x80000000u)));
+// ---- normal: Box-Muller on pairs of words -------------------------------------------------------
+// A pair of words (a, b) gives two values: r = sqrt(-2 log u1) with u1 in (0, 1] from a, and the
+// angle theta = 2 pi b / 2^N from b (N = 32, or 64 for float64's 64-bit words); z0 = r cos theta,
+// z1 = r sin theta. The angle needs no range reduction: b's top three bits are the octant o, the
+// rest k the position in it; phi = k' * (pi/4) / 2^shift with k' = k in even octants and
+// 2^shift - k in odd ones, so phi is in [0, pi/4] and cos / sin of theta are +-cos / sin of phi,
+// swapped in octants 1, 2, 5, 6 (bit o0 ^ o1), cos negative in octants 2..5 (o1 ^ o2), sin in 4..7.
+
+// sin and cos of phi in [0, pi/4], z = phi^2: sin = phi + phi (z S(z)), cos = (1 - z/2) + z^2 K(z).
+template <class F, class C, int NS, int NC>
+PXI_HD void sincos_octant(F phi, const C (&kS)[NS], const C (&kK)[NC], F& s, F& c) {
+  const F z = phi * phi;
+  s = phi + phi * (z * horner(kS, z));
+  c = (F(C(1)) - z * F(C(0.5))) + (z * z) * horner(kK, z);
 }
 
-// Two words per float64 element: the top bit of hi is the sign, the other 63 bits k give
-// q = (k + 1/2) 2^-64.
-template <class D, class Q>
-PXI_HD D std_normal_f64(Q bits) {
-  const D q = to_double_i63(bits & Q(0x7fffffffffffffffull)) * D(0x1p-64) + D(0x1p-65);
-  const D z = quantile_lower_f64(q);
-  return as_double(as_bits(z) ^ (bits & Q(0x8000000000000000ull)));
+// (z0, z1) = r (cos theta, sin theta) for the angle word b; W is b's scalar integer type.
+template <class F, class U, class W, class C, int NS, int NC>
+PXI_HD void box_muller(F r, U b, int shift, C step, const C (&kS)[NS], const C (&kK)[NC], F& z0, F& z1) {
+  const W low = W(1) << shift;  // the octant's lowest bit
+  const U k = b & U(low - 1);
+  const U kk = select(U(W(0)) < (b & U(low)), U(low) - k, k);
+  F s, c;
+  sincos_octant(to_float_rn(kk, F(C(0))) * F(step), kS, kK, s, c);
+  const U t = b ^ (b << 1);  // bit shift+1: o0 ^ o1 (swap), bit shift+2: o1 ^ o2 (cos < 0)
+  const auto swap = U(W(0)) < (t & U(low << 1));
+  const F x = select(swap, s, c), y = select(swap, c, s);
+  z0 = from_bits(as_bits(r * x) ^ (t & U(low << 2)), F(C(0)));
+  z1 = from_bits(as_bits(r * y) ^ (b & U(low << 2)), F(C(0)));
 }
 
+// float32: u1 = (a >> 1) 2^-31 + 2^-32 (the conversion rounds to nearest; u1 in [2^-32, 1]).
 template <class F, class U>
-PXI_HD F normal_f32(U x, float mean, float std) {
-  return F(mean) + F(std) * std_normal_f32<F>(x);
+PXI_HD void normal_pair_f32(U a, U b, float mean, float std, F& v0, F& v1) {
+  using namespace coeffs;
+  const F u1 = to_float_i31(a >> 1) * F(0x1p-31f) + F(0x1p-32f);
+  const F r = vsqrt(log_f32(u1) * F(-2.0f));
+  F z0, z1;
+  box_muller<F, U, uint32_t>(r, b, kOctantShift_f32, kAngleStep_f32, kSin_f32, kCos_f32, z0, z1);
+  v0 = F(mean) + F(std) * z0;
+  v1 = F(mean) + F(std) * z1;
 }
+
+// float64: the same with 64-bit words, u1 = (a >> 1) 2^-63 + 2^-64.
 template <class D, class Q>
-PXI_HD D normal_f64(Q bits, double mean, double std) {
-  return D(mean) + D(std) * std_normal_f64<D>(bits);
+PXI_HD void normal_pair_f64(Q a, Q b, double mean, double std, D& v0, D& v1) {
+  using namespace coeffs;
+  const D u1 = to_double_i63(a >> 1) * D(0x1p-63) + D(0x1p-64);
+  const D r = vsqrt(log_f64(u1) * D(-2.0));
+  D z0, z1;
+  box_muller<D, Q, uint64_t>(r, b, kOctantShift_f64, kAngleStep_f64, kSin_f64, kCos_f64, z0, z1);
+  v0 = D(mean) + D(std) * z0;
+  v1 = D(mean) + D(std) * z1;
 }
 
 // ---- truncated normal -------------------------------------------------------------------------

@@ -80,3 +80,28 @@ def uniform_narrow(x: np.ndarray, low: float, high: float, dtype: str) -> np.nda
     lo = round_narrow(np.array([low], dtype=np.float32), dtype)[0]
     hi = round_narrow(np.array([high], dtype=np.float32), dtype)[0]
     return np.where(v < hi, v, lo)
+
+
+def normal_f32(key: int, stream: int, offset: int, n: int, mean: float, std: float) -> np.ndarray:
+    """normal_ float32: Box-Muller (philoxinit._normal_ref) on words (0, 1) and (2, 3) of a block."""
+    from philoxinit._normal_ref import normal_pair_f32
+
+    g = np.arange(n, dtype=np.uint64)
+    w = blocks(key, stream, (np.uint64(offset) + g // np.uint64(4)) & np.uint64(0xFFFFFFFFFFFFFFFF))
+    lane = (g % np.uint64(4)).astype(np.int64)
+    rows = np.arange(n)
+    z0, z1 = normal_pair_f32(w[rows, lane & 2], w[rows, (lane & 2) + 1])
+    z = np.where(lane % 2 == 0, z0, z1)
+    return np.float32(mean) + np.float32(std) * z
+
+
+def normal_f64(key: int, stream: int, offset: int, n: int, mean: float, std: float) -> np.ndarray:
+    """normal_ float64: Box-Muller on the block's 64-bit words (w1 w0) and (w3 w2)."""
+    from philoxinit._normal_ref import normal_pair_f64
+
+    g = np.arange(n, dtype=np.uint64)
+    w = blocks(key, stream, np.uint64(offset) + g // np.uint64(2)).astype(np.uint64)
+    a = (w[:, 1] << np.uint64(32)) | w[:, 0]
+    b = (w[:, 3] << np.uint64(32)) | w[:, 2]
+    z0, z1 = normal_pair_f64(a, b)
+    return mean + std * np.where(g % np.uint64(2) == 0, z0, z1)

@@ -32,7 +32,21 @@ def test_normal_float32_ten_million_moments_ks_and_tails():
         expected = 2 * stats.norm.sf(z) * n
         got = int((np.abs(x) > z).sum())
         assert abs(got - expected) < 5 * math.sqrt(expected) + 1, (z, got, expected)
-    assert np.abs(x).max() < 6.3  # q >= 2^-33: |z| <= 6.24
+    assert np.abs(x).max() < 6.67  # u1 >= 2^-32: |z| <= sqrt(64 ln 2) = 6.66
+
+
+def test_normal_pairs_are_independent_and_rotation_invariant():
+    """Box-Muller: the two values of a word pair (elements 2j, 2j+1) are uncorrelated, their squared
+    radius is chi-square with 2 degrees of freedom and their angle is uniform."""
+    x = draw(P.normal_, 2_000_000, seed=31).reshape(-1, 2)
+    n = len(x)
+    assert abs(np.corrcoef(x[:, 0], x[:, 1])[0, 1]) < 5 / math.sqrt(n)
+    assert abs(np.corrcoef(x[:, 0] ** 2, x[:, 1] ** 2)[0, 1]) < 5 / math.sqrt(n)
+    assert stats.kstest((x ** 2).sum(1)[:500_000], "chi2", args=(2,)).pvalue > 1e-4
+    angle = np.arctan2(x[:, 1], x[:, 0])
+    assert stats.kstest(angle[:500_000], "uniform", args=(-math.pi, 2 * math.pi)).pvalue > 1e-4
+    # neighbouring pairs (the other half of the block, the next block) are independent too
+    assert abs(np.corrcoef(x[:-1, 1], x[1:, 0])[0, 1]) < 5 / math.sqrt(n)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -49,7 +63,7 @@ def test_normal_float64_tails_reach_further():
     assert len(np.unique(x)) == x.size  # 63-bit resolution: no repeats
 
 
-def test_normal_is_symmetric_in_the_sign_bit():
+def test_normal_is_symmetric():
     x = draw(P.normal_, 200_000, seed=11)
     assert abs((x > 0).mean() - 0.5) < 0.005
 

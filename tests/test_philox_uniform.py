@@ -1,4 +1,4 @@
-"""The exact part of the contract: Philox known answers, raw words, uniform bits, layouts."""
+"""The exact part of the contract: Philox known answers, raw words, uniform and normal bits, layouts."""
 
 from pathlib import Path
 
@@ -178,3 +178,14 @@ def test_complex_uses_real_view():
     z = P.uniform_(torch.empty(50, dtype=torch.complex64), -1, 1, seed=5)
     r = P.uniform_(torch.empty(50, 2), -1, 1, seed=5)
     assert torch.equal(torch.view_as_real(z), r)
+
+
+@pytest.mark.parametrize("key,stream,offset", [(0, 0, 0), (0xDEADBEEF, 7, 5), ((1 << 64) - 1, (1 << 64) - 1, (1 << 64) - 3)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_normal_bits_match_reference(backend_name, key, stream, offset, dtype):
+    """normal_ is exact too: Box-Muller on word pairs, every op fixed (docs/normal_transform.md)."""
+    n = 4099
+    t = P.normal_(torch.empty(n, dtype=dtype), 0.25, 1.5, seed=key, stream=stream, offset=offset)
+    model = ref.normal_f32 if dtype == torch.float32 else ref.normal_f64
+    expected = model(key, stream, offset, n, 0.25, 1.5)
+    np.testing.assert_array_equal(t.numpy().view(np.uint8), expected.view(np.uint8))

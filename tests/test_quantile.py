@@ -1,4 +1,5 @@
-"""Accuracy of the reference normal quantile (_quantile_ref), agreement of the generated constants
+"""Accuracy of the reference normal transforms (Box-Muller in _normal_ref for normal_, the quantile in
+_quantile_ref for truncated normal), agreement of the generated constants
 (_quantile_coeffs.py vs csrc/quantile_coeffs.h), and accuracy of the host-side normal CDF (_phi).
 
 The bounds are the ones documented in docs/normal_transform.md (measured by tools/fit_quantile.py).
@@ -21,6 +22,8 @@ PKG_DIR = os.path.join(ROOT, "python", "philoxinit")
 F32_MAX_ULP = 3.0   # measured max 2.81 ulp over q >= 2^-33 (2.61 below)
 F64_MAX_ULP = 3.0   # measured max 2.61 ulp over q >= 2^-65 (1.90 below)
 PHI_MAX_REL = 4e-16  # measured max 3.0e-16
+BM_F32_MAX_ULP = 4.5  # measured max 3.90 ulp (4M random pairs + edges)
+BM_F64_MAX_ULP = 3.5  # measured max 2.86 ulp (3000 pairs against mpmath)
 
 
 def _load(name):
@@ -42,6 +45,7 @@ def _load(name):
 
 
 ref = _load("_quantile_ref")
+nref = _load("_normal_ref")
 coeffs = _load("_quantile_coeffs")
 phi = _load("_phi")
 
@@ -136,6 +140,62 @@ def test_quantile_f64_accuracy():
     assert err.max() <= F64_MAX_ULP, (err.max(), qt[np.argmax(err)])
 
 
+# ------------------------------------------------------------------------ Box-Muller
+def _bm_exact(o, kk, shift):
+    """(cos theta, sin theta) of the exact angle with octant o and in-octant position kk."""
+    phi = kk * (mp.pi / 4) * mp.mpf(2) ** -shift
+    s, c = mp.sin(phi), mp.cos(phi)
+    x, y = (s, c) if o in (1, 2, 5, 6) else (c, s)
+    return (-x if o in (2, 3, 4, 5) else x), (-y if o >= 4 else y)
+
+
+def test_box_muller_f32_accuracy():
+    """float32 pairs against float64 r cos / r sin of the same u1 and the exact angle (the octant
+    split is exact in integers, so float64 sin / cos of phi are good to ~1e-16)."""
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 1 << 32, 1_000_000, dtype=np.int64)
+    b = rng.integers(0, 1 << 32, 1_000_000, dtype=np.int64)
+    octs = np.array([j << 29 for j in range(8)])
+    eb = np.concatenate([octs, octs + 1, (octs - 1) % (1 << 32), octs + (1 << 28)])
+    ea = np.array([0, 1, 255, (1 << 32) - 1, (1 << 32) - 300, 1 << 31])
+    ea, eb = (v.ravel() for v in np.meshgrid(ea, eb))
+    a, b = np.concatenate([a, ea]), np.concatenate([b, eb])
+    z0, z1 = nref.normal_pair_f32(a.astype(np.uint32), b.astype(np.uint32))
+    assert z0.dtype == np.float32 and z1.dtype == np.float32
+    u1 = (a >> 1).astype(np.float32) * np.float32(2.0 ** -31) + np.float32(2.0 ** -32)
+    r = np.sqrt(-2.0 * np.log(u1.astype(np.float64)))
+    o, k = b >> 29, b & ((1 << 29) - 1)
+    phi = np.where(o & 1 == 1, (1 << 29) - k, k) * (np.pi / 4 * 2.0 ** -29)
+    swap = np.isin(o, (1, 2, 5, 6))
+    x = np.where(swap, np.sin(phi), np.cos(phi)) * np.where(np.isin(o, (2, 3, 4, 5)), -r, r)
+    y = np.where(swap, np.cos(phi), np.sin(phi)) * np.where(o >= 4, -r, r)
+    err = np.maximum(_ulp_err_f32(z0, x), _ulp_err_f32(z1, y))
+    assert err.max() <= BM_F32_MAX_ULP, (err.max(), hex(a[np.argmax(err)]), hex(b[np.argmax(err)]))
+    assert np.abs(z0).max() <= 6.67 and np.abs(z1).max() <= 6.67  # u1 >= 2^-32
+
+
+def test_box_muller_f64_accuracy():
+    rng = np.random.default_rng(4)
+    A = [int(v) for v in rng.integers(0, 1 << 63, 400, dtype=np.int64)] + [0, 1, 1 << 63, (1 << 64) - 1]
+    B = [int(v) * 2 + 1 for v in rng.integers(0, 1 << 62, 396, dtype=np.int64)]
+    B += [j << 61 for j in range(8)]
+    z0, z1 = nref.normal_pair_f64(np.array(A, dtype=np.uint64), np.array(B, dtype=np.uint64))
+    worst = 0.0
+    with mp.workdps(34):
+        for x, y, v0, v1 in zip(A, B, z0, z1):
+            u1 = float(np.float64(x >> 1) * 2.0 ** -63 + 2.0 ** -64)
+            r = mp.sqrt(-2 * mp.log(mp.mpf(u1)))
+            o, k = y >> 61, y & ((1 << 61) - 1)
+            c, s = _bm_exact(o, (1 << 61) - k if o & 1 else k, 61)
+            for v, e in ((v0, r * c), (v1, r * s)):
+                if e == 0:
+                    assert v == 0
+                    continue
+                _, ex = mp.frexp(e)
+                worst = max(worst, float(abs(mp.mpf(float(v)) - e) / mp.ldexp(1, max(int(ex) - 1, -1022) - 52)))
+    assert worst <= BM_F64_MAX_ULP, worst
+
+
 @pytest.mark.parametrize("dt", [np.float32, np.float64])
 def test_quantile_monotone_and_signs(dt):
     f = ref.quantile_lower_f32 if dt == np.float32 else ref.quantile_lower_f64
@@ -201,7 +261,8 @@ def test_header_matches_python_constants():
             f"kMantBits_{s}": "MANT_BITS", f"kExpBias_{s}": "EXP_BIAS", f"kMantMask_{s}": "MANT_MASK",
             f"kOneBits_{s}": "ONE_BITS", f"kSqrt2_{s}": "SQRT2", f"kSqrt2Bits_{s}": "SQRT2_BITS",
             f"kLn2Hi_{s}": "LN2_HI", f"kLn2Lo_{s}": "LN2_LO", f"kLogR_{s}": "LOG_R",
-            f"kNRegions_{s}": "NREGIONS", f"kW_{s}": "W",
+            f"kNRegions_{s}": "NREGIONS", f"kW_{s}": "W", f"kSin_{s}": "SIN", f"kCos_{s}": "COS",
+            f"kOctantShift_{s}": "OCTANT_SHIFT", f"kAngleStep_{s}": "ANGLE_STEP",
         }
         n = getattr(coeffs, P + "_NREGIONS")
         assert len(getattr(coeffs, P + "_W")) == n - 1

@@ -3,6 +3,7 @@
 // the same bits.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
 #include "../fill.h"
 #include "runs.h"
@@ -14,44 +15,46 @@ inline void store_at(char* base, int64_t i, int64_t stride, T v) {
   reinterpret_cast<T*>(base)[i * stride] = v;
 }
 
-// Writes elements [0, count) of a run whose global step is 1 (consecutive global indices).
-template <Dist kDist>
-void fill_run_scalar(const FillRequest& r, const Run& run) {
-  const DType t = r.dtype;
-  const int per_block = elements_per_block(t);
-  const Prepared32 p32 = prepare32(r.params, kDist, t);
+// Elements [0, count) of a run, computed a Philox block at a time (block_bits32 / block_bits64,
+// the code CUDA runs) and kept while consecutive elements share the block.
+template <Dist kDist, DType kT>
+void fill_run_scalar_typed(const FillRequest& r, const Run& run) {
+  constexpr int per_block = kT == DType::Float64 ? 2 : 4;
+  using Stored = typename std::conditional<
+      kT == DType::Float64, uint64_t,
+      typename std::conditional<kT == DType::Float16 || kT == DType::BFloat16, uint16_t, uint32_t>::type>::type;
+  const Prepared32 p32 = prepare32(r.params, kDist, kT);
   const Prepared64 p64 = prepare64(r.params);
-  Block4 blk{};
-  uint64_t have = 0;  // block held in blk, once valid (any 64-bit value is a block number)
+  uint32_t bits32[4] = {};
+  uint64_t bits64[2] = {};
+  uint64_t have = 0;  // block whose bits are held, once valid (any 64-bit value is a block number)
   bool valid = false;
   for (int64_t i = 0; i < run.count; ++i) {
     const uint64_t g = run.global + static_cast<uint64_t>(i * run.global_step);
     const uint64_t b = r.offset + g / per_block;
     if (!valid || b != have) {
-      blk = philox_block(r.key, r.stream, b);
+      const Block4 blk = philox_block(r.key, r.stream, b);
+      if constexpr (kT == DType::Float64) block_bits64<kDist>(blk, p64, bits64);
+      else block_bits32<kDist, kT>(blk, p32, bits32);
       have = b;
       valid = true;
     }
-    if (t == DType::Float64) {
-      const int j = static_cast<int>(g % 2) * 2;
-      const uint64_t bits = (static_cast<uint64_t>(blk.w[j + 1]) << 32) | blk.w[j];
-      store_at<double>(run.ptr, i, run.stride, sample64<kDist, double>(bits, p64));
-      continue;
-    }
-    const uint32_t x = blk.w[g % 4];
-    if constexpr (kDist == Dist::Bits) {
-      store_at<uint32_t>(run.ptr, i, run.stride, x);
-    } else {
-      const float v = sample32<kDist, float>(x, p32);
-      if (t == DType::Float32) {
-        store_at<float>(run.ptr, i, run.stride, finish32<kDist>(v, p32));
-      } else if (t == DType::BFloat16) {
-        const float rv = finish32<kDist>(bf16_bits_to_f32(f32_to_bf16_bits(v)), p32);
-        store_at<uint16_t>(run.ptr, i, run.stride, f32_to_bf16_bits(rv));
-      } else {
-        const float rv = finish32<kDist>(f16_bits_to_f32(f32_to_f16_bits(v)), p32);
-        store_at<uint16_t>(run.ptr, i, run.stride, f32_to_f16_bits(rv));
-      }
+    if constexpr (kT == DType::Float64) store_at<Stored>(run.ptr, i, run.stride, bits64[g % 2]);
+    else store_at<Stored>(run.ptr, i, run.stride, static_cast<Stored>(bits32[g % 4]));
+  }
+}
+
+template <Dist kDist>
+void fill_run_scalar(const FillRequest& r, const Run& run) {
+  if constexpr (kDist == Dist::Bits) {
+    return fill_run_scalar_typed<kDist, DType::Bits32>(r, run);
+  } else {
+    switch (r.dtype) {
+      case DType::Float32: return fill_run_scalar_typed<kDist, DType::Float32>(r, run);
+      case DType::Float64: return fill_run_scalar_typed<kDist, DType::Float64>(r, run);
+      case DType::Float16: return fill_run_scalar_typed<kDist, DType::Float16>(r, run);
+      case DType::BFloat16: return fill_run_scalar_typed<kDist, DType::BFloat16>(r, run);
+      case DType::Bits32: return;  // not a valid pairing (the bindings reject it)
     }
   }
 }

@@ -107,7 +107,7 @@ PXI_L VF as_float(VU a) { return _mm256_castsi256_ps(a.v); }
 PXI_L VF to_float_i31(VU a) { return _mm256_cvtepi32_ps(a.v); }  // MXCSR: round to nearest even
 
 // Precision-generic spellings of the conversions (the second argument picks the lane precision).
-PXI_L VF to_float_exact(VU a, VF) { return to_float_i31(a); }
+PXI_L VF to_float_rn(VU a, VF) { return to_float_i31(a); }
 PXI_L VF from_bits(VU a, VF) { return as_float(a); }
 
 // ---- 4 x uint64 -------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ PXI_L VD to_double_i63(VQ a) {
   return _mm256_add_pd(_mm256_mul_pd(hi, _mm256_set1_pd(0x1p32)), lo);
 }
 
-PXI_L VD to_float_exact(VQ a, VD) { return to_double_i63(a); }
+PXI_L VD to_float_rn(VQ a, VD) { return to_double_i63(a); }
 PXI_L VD from_bits(VQ a, VD) { return as_double(a); }
 
 // ---- what the fill kernel needs beyond the math -------------------------------------------------
@@ -210,6 +210,25 @@ struct Isa {
       x[2 * h] = _mm256_permute2x128_si256(even, odd, 0x20);
       x[2 * h + 1] = _mm256_permute2x128_si256(even, odd, 0x31);
     }
+  }
+  // Neighbouring lanes (2j, 2j+1) of x0, x1 -> a (first) and b (second), pair for pair (in a lane
+  // order of the ISA's own, which zip undoes): vshufps / vunpck work within each 128-bit lane.
+  static PXI_L void unzip32(VU x0, VU x1, VU& a, VU& b) {
+    const auto f0 = _mm256_castsi256_ps(x0.v), f1 = _mm256_castsi256_ps(x1.v);
+    a = _mm256_castps_si256(_mm256_shuffle_ps(f0, f1, 0x88));
+    b = _mm256_castps_si256(_mm256_shuffle_ps(f0, f1, 0xDD));
+  }
+  static PXI_L void zip32(VF z0, VF z1, VF& y0, VF& y1) {
+    y0 = _mm256_unpacklo_ps(z0.v, z1.v);
+    y1 = _mm256_unpackhi_ps(z0.v, z1.v);
+  }
+  static PXI_L void unzip64(VQ x0, VQ x1, VQ& a, VQ& b) {
+    a = _mm256_unpacklo_epi64(x0.v, x1.v);
+    b = _mm256_unpackhi_epi64(x0.v, x1.v);
+  }
+  static PXI_L void zip64(VD z0, VD z1, VD& y0, VD& y1) {
+    y0 = _mm256_unpacklo_pd(z0.v, z1.v);
+    y1 = _mm256_unpackhi_pd(z0.v, z1.v);
   }
   static PXI_L VQ as_q(VU a) { return a.v; }
   static PXI_L void store(void* p, VU a) { _mm256_storeu_si256(static_cast<__m256i*>(p), a.v); }

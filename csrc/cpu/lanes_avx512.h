@@ -109,7 +109,7 @@ PXI_L VF as_float(VU a) { return _mm512_castsi512_ps(a.v); }
 PXI_L VF to_float_i31(VU a) { return _mm512_cvtepi32_ps(a.v); }  // MXCSR: round to nearest even
 
 // Precision-generic spellings of the conversions (the second argument picks the lane precision).
-PXI_L VF to_float_exact(VU a, VF) { return to_float_i31(a); }
+PXI_L VF to_float_rn(VU a, VF) { return to_float_i31(a); }
 PXI_L VF from_bits(VU a, VF) { return as_float(a); }
 
 // ---- 8 x uint64 -------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ PXI_L VQ as_bits(VD a) { return _mm512_castpd_si512(a.v); }
 PXI_L VD as_double(VQ a) { return _mm512_castsi512_pd(a.v); }
 PXI_L VD to_double_i63(VQ a) { return _mm512_cvtepi64_pd(a.v); }  // AVX512DQ, round to nearest
 
-PXI_L VD to_float_exact(VQ a, VD) { return to_double_i63(a); }
+PXI_L VD to_float_rn(VQ a, VD) { return to_double_i63(a); }
 PXI_L VD from_bits(VQ a, VD) { return as_double(a); }
 
 // ---- what the fill kernel needs beyond the math -------------------------------------------------
@@ -202,6 +202,25 @@ struct Isa {
       x[2 * h] = _mm512_permutex2var_epi64(w01, q_lo, w23);      // blocks 8h .. 8h+3
       x[2 * h + 1] = _mm512_permutex2var_epi64(w01, q_hi, w23);  // blocks 8h+4 .. 8h+7
     }
+  }
+  // Neighbouring lanes (2j, 2j+1) of x0, x1 -> a (first) and b (second), pair for pair (in a lane
+  // order of the ISA's own, which zip undoes): vshufps / vunpck work within each 128-bit lane.
+  static PXI_L void unzip32(VU x0, VU x1, VU& a, VU& b) {
+    const auto f0 = _mm512_castsi512_ps(x0.v), f1 = _mm512_castsi512_ps(x1.v);
+    a = _mm512_castps_si512(_mm512_shuffle_ps(f0, f1, 0x88));
+    b = _mm512_castps_si512(_mm512_shuffle_ps(f0, f1, 0xDD));
+  }
+  static PXI_L void zip32(VF z0, VF z1, VF& y0, VF& y1) {
+    y0 = _mm512_unpacklo_ps(z0.v, z1.v);
+    y1 = _mm512_unpackhi_ps(z0.v, z1.v);
+  }
+  static PXI_L void unzip64(VQ x0, VQ x1, VQ& a, VQ& b) {
+    a = _mm512_unpacklo_epi64(x0.v, x1.v);
+    b = _mm512_unpackhi_epi64(x0.v, x1.v);
+  }
+  static PXI_L void zip64(VD z0, VD z1, VD& y0, VD& y1) {
+    y0 = _mm512_unpacklo_pd(z0.v, z1.v);
+    y1 = _mm512_unpackhi_pd(z0.v, z1.v);
   }
   static PXI_L VQ as_q(VU a) { return a.v; }
   static PXI_L void store(void* p, VU a) { _mm512_storeu_si512(p, a.v); }

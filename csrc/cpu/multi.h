@@ -107,7 +107,7 @@ PXI_MULTI_FN1(vsqrt)
   PXI_M auto fn(const Multi<A, N>& a, const Multi<B, N>& b) {                                    \
     return map2(a, b, [](const A& x, const B& y) { return fn(x, y); }); \
   }
-PXI_MULTI_FN2(to_float_exact)
+PXI_MULTI_FN2(to_float_rn)
 PXI_MULTI_FN2(from_bits)
 #undef PXI_MULTI_FN2
 

@@ -165,15 +165,11 @@ struct Launch {
 };
 
 // Groups the requests by (dist, dtype), keeping their order inside a group, and packs each group
-// into as few tables as fit. Requests must be coalesced and non-empty. Owns the tables.
+// into as few tables as fit. Requests must be coalesced and non-empty, with valid kinds (as
+// to_request makes them). Owns the tables.
 class Plan {
  public:
   explicit Plan(const std::vector<FillRequest>& requests) {
-    for (const FillRequest& r : requests)
-      if (!valid_kind(r.dist, r.dtype))
-        throw std::invalid_argument(
-            "philoxinit: random bits need an int32/uint32 tensor and the distributions a floating "
-            "one");
     const Dist dists[] = {Dist::Bits, Dist::Uniform, Dist::Normal, Dist::TruncNormal};
     const DType dtypes[] = {DType::Bits32, DType::Float32, DType::Float16, DType::BFloat16,
                             DType::Float64};

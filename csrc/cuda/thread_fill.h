@@ -2,8 +2,8 @@
 // emulation (tests) runs it for every thread of a small grid on the CPU, with the same tables.
 //
 // Thread t of T does items t, t + T, ... of the table (see table.h). For each item it computes one
-// Philox block, turns all of its words into stored bit patterns with sample32 / finish32 /
-// sample64 from fill.h (the functions the CPU fill runs), and stores the elements of the item that
+// Philox block, turns it into stored bit patterns with block_bits32 / block_bits64 from fill.h
+// (what the CPU's scalar fill runs), and stores the elements of the item that
 // exist: one 16-byte (8-byte for 16-bit dtypes) store when the item is a whole block of a
 // contiguous run at an aligned address, element stores otherwise.
 #pragma once
@@ -81,32 +81,6 @@ PXI_HD ItemPlace place_item(const DevRequest<P>& q, const OuterDim* dims, uint64
   return p;
 }
 
-// ---- values -------------------------------------------------------------------------------------
-
-// The stored bit pattern of word w of a block, for 32-bit lanes (float32, float16, bfloat16, bits):
-// the same steps as the CPU's fill_run_scalar (sample, round to the dtype, the store rule).
-template <Dist kDist, DType kT>
-PXI_HD uint32_t pattern32(uint32_t x, const Prepared32& p) {
-  if constexpr (kDist == Dist::Bits) {
-    return x;
-  } else {
-    const float v = sample32<kDist, float>(x, p);
-    if constexpr (kT == DType::Float32) {
-      return as_bits(finish32<kDist>(v, p));
-    } else if constexpr (kT == DType::BFloat16) {
-      return f32_to_bf16_bits(finish32<kDist>(bf16_bits_to_f32(f32_to_bf16_bits(v)), p));
-    } else {
-      return f32_to_f16_bits(finish32<kDist>(f16_bits_to_f32(f32_to_f16_bits(v)), p));
-    }
-  }
-}
-
-template <Dist kDist>
-PXI_HD uint64_t pattern64(uint32_t lo, uint32_t hi, const Prepared64& p) {
-  const uint64_t bits = (static_cast<uint64_t>(hi) << 32) | lo;
-  return as_bits(sample64<kDist, double>(bits, p));
-}
-
 template <DType kT>
 struct ElementBytes {
   static constexpr int value = kT == DType::Float64 ? 8 : (kT == DType::Float16 || kT == DType::BFloat16) ? 2 : 4;
@@ -127,8 +101,9 @@ PXI_HD void write_block(const P& params, uint64_t key, uint64_t stream, uint64_t
   const Block4 blk = philox_block(key, stream, block);
   const bool whole = lo == 0 && hi == pb && ms == 1;
   if constexpr (kT == DType::Float64) {
-    const uint64_t v0 = pattern64<kDist>(blk.w[0], blk.w[1], params);
-    const uint64_t v1 = pattern64<kDist>(blk.w[2], blk.w[3], params);
+    uint64_t v64[2];
+    block_bits64<kDist>(blk, params, v64);
+    const uint64_t v0 = v64[0], v1 = v64[1];
     char* const p0 = row + c0 * esize;
     if (whole && reinterpret_cast<uintptr_t>(p0) % 16 == 0) {
       store.store16(p0, static_cast<uint32_t>(v0), static_cast<uint32_t>(v0 >> 32),
@@ -139,10 +114,7 @@ PXI_HD void write_block(const P& params, uint64_t key, uint64_t stream, uint64_t
     if (lo <= 1 && 1 < hi) store.store8x1(row + (c0 + 1) * ms * esize, v1);
   } else {
     uint32_t v[4];
-#if defined(__CUDA_ARCH__)
-#pragma unroll
-#endif
-    for (int w = 0; w < 4; ++w) v[w] = pattern32<kDist, kT>(blk.w[w], params);
+    block_bits32<kDist, kT>(blk, params, v);
     if (whole) {
       char* const p0 = row + c0 * esize;
       if constexpr (esize == 4) {

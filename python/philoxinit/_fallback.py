@@ -12,6 +12,7 @@ from typing import Sequence
 
 import torch
 
+from ._normal_torch import normal_pair_f32, normal_pair_f64
 from ._quantile_torch import quantile_lower
 from ._request import Dist, Request
 
@@ -77,10 +78,16 @@ def _round_to(v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 
 
-def _sample32(req: Request, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    dev = x.device
+def _sample32(req: Request, ws: Sequence[torch.Tensor], lane: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Values of 32-bit-lane elements from their block's words ws and their word index lane."""
+    dev = lane.device
     p = req.params
     a, b = _f32(p.a, dev), _f32(p.b, dev)
+    if req.dist == Dist.NORMAL:  # Box-Muller on the word pairs (0, 1) and (2, 3)
+        first = lane < 2
+        z0, z1 = normal_pair_f32(torch.where(first, ws[0], ws[2]), torch.where(first, ws[1], ws[3]))
+        return _round_to(a + b * torch.where((lane & 1) == 0, z0, z1), dtype)
+    x = _pick(ws, lane)
     if req.dist == Dist.UNIFORM:
         u = (x >> 8).to(torch.float32) * 2.0**-24
         v = a + u * (b - a)
@@ -88,11 +95,6 @@ def _sample32(req: Request, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor
         lo, hi = _round_to(a, dtype), _round_to(b, dtype)
         r = _round_to(v, dtype)
         return torch.where(r < hi, r, lo)
-    if req.dist == Dist.NORMAL:
-        q = (x & 0x7FFFFFFF).to(torch.float32) * 2.0**-32 + 2.0**-33
-        z = quantile_lower(q)
-        z = torch.where((x >> 31) == 1, -z, z)
-        return _round_to(a + b * z, dtype)
     # truncated normal
     u = ((x >> 8).to(torch.float32) + 0.5) * 2.0**-24
     z = _std_trunc(u, p, 2.0**-126) * _f32(p.flip, dev)
@@ -116,19 +118,21 @@ def _std_trunc(u: torch.Tensor, p, qmin: float) -> torch.Tensor:
     return torch.where(upper, -z, z)
 
 
-def _sample64(req: Request, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
-    dev = lo.device
+def _sample64(req: Request, ws: Sequence[torch.Tensor], half: torch.Tensor) -> torch.Tensor:
+    """Values of float64 elements from their block's words ws; half: which 64-bit word."""
+    dev = half.device
     p = req.params
     f64 = lambda v: torch.tensor(v, dtype=torch.float64, device=dev)  # noqa: E731
     a, b = f64(p.a), f64(p.b)
+    if req.dist == Dist.NORMAL:  # Box-Muller on the block's two 64-bit words
+        z0, z1 = normal_pair_f64(*ws)
+        return a + b * torch.where(half == 0, z0, z1)
+    lo = torch.where(half == 0, ws[0], ws[2])
+    hi = torch.where(half == 0, ws[1], ws[3])
     top53 = ((hi << 21) | (lo >> 11)).to(torch.float64)
     if req.dist == Dist.UNIFORM:
         v = a + top53 * 2.0**-53 * (b - a)
         return torch.where(v < b, v, a)
-    if req.dist == Dist.NORMAL:
-        k = (((hi & 0x7FFFFFFF) << 32) | lo).to(torch.float64)
-        z = quantile_lower(k * 2.0**-64 + 2.0**-65)
-        return a + b * torch.where((hi >> 31) == 1, -z, z)
     u = (top53 + 0.5) * 2.0**-53
     v = a + b * (_std_trunc(u, p, 2.0**-1000) * f64(p.flip))
     return torch.clamp(v, f64(p.lo), f64(p.hi))
@@ -138,15 +142,12 @@ def values(req: Request, dtype: torch.dtype, device) -> torch.Tensor:
     """The values (or raw words) of ``req``'s elements, in its logical shape."""
     g = global_indices(req, device)
     if dtype == torch.float64:
-        ws = words(req, g, 2)
-        half = g % 2
-        lo = torch.where(half == 0, ws[0], ws[2])
-        hi = torch.where(half == 0, ws[1], ws[3])
-        return _sample64(req, lo, hi)
-    x = _pick(words(req, g, 4), g % 4)
+        return _sample64(req, words(req, g, 2), g % 2)
+    ws, lane = words(req, g, 4), g % 4
     if req.dist == Dist.BITS:
+        x = _pick(ws, lane)
         return x.to(torch.int32) if dtype == torch.int32 else x.to(dtype)
-    return _sample32(req, x, dtype).to(dtype)
+    return _sample32(req, ws, lane, dtype).to(dtype)
 
 
 def fill(tensor: torch.Tensor, req: Request) -> None:

@@ -56,9 +56,13 @@ def _product(a: torch.Tensor, b: torch.Tensor):
 
 
 def _sqrt(w: torch.Tensor) -> torch.Tensor:
-    """IEEE sqrt (correctly rounded). torch's CPU sqrt is not: it misses the last bit for ~18% of
-    float32 and ~1% of float64 inputs. Start from it, then apply Tuckerman's test with exact
-    products: s = RN(sqrt(w)) iff s * prev(s) < w <= s * next(s)."""
+    """IEEE sqrt (correctly rounded, sqrt(-0) = -0). torch's CPU sqrt is not: it misses the last
+    bit for ~18% of float32 and ~1% of float64 inputs. Start from it, then apply Tuckerman's test
+    with exact products: s = RN(sqrt(w)) iff s * prev(s) < w <= s * next(s)."""
+    return torch.where(w == 0, w, _sqrt_positive(w))
+
+
+def _sqrt_positive(w: torch.Tensor) -> torch.Tensor:
     if w.dtype == torch.float32:
         s = torch.sqrt(w.double()).float()
         w64 = w.double()
