@@ -21,10 +21,11 @@ namespace simd {
 
 #define PXI_L inline __attribute__((always_inline))
 
-// bfloat16 round to nearest even on lanes: the formula of f32_to_bf16_bits, lane by lane.
+// bfloat16 round to nearest even on lanes: the formula of f32_to_bf16_bits, lane by lane, with
+// the result left in the high half (the float32 bits of the rounded value).
 template <class U>
-PXI_L U bf16_bits(U u) {
-  return (u + U(0x7fffu) + ((u >> 16) & U(1u))) >> 16;
+PXI_L U bf16_rounded(U u) {
+  return (u + U(0x7fffu) + ((u >> 16) & U(1u))) & U(0xffff0000u);
 }
 
 constexpr int element_size_of(DType t) {
@@ -98,8 +99,8 @@ struct Fill {
       } else {
         UG h;
         if constexpr (kType == DType::BFloat16) {
-          const FG r = finish32<kDist>(as_float(bf16_bits(as_bits(v)) << 16), p32);
-          h = bf16_bits(as_bits(r));
+          const FG r = finish32<kDist>(as_float(bf16_rounded(as_bits(v))), p32);
+          h = as_bits(r) >> 16;  // r is a bfloat16 value (rounded, or a rounded bound): exact
         } else {
           FG rounded;
           for (int i = 0; i < kGroup; ++i) rounded.v[i] = Isa::f16_to_f32(Isa::f16_bits(v.v[i]));

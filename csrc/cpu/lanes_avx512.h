@@ -229,16 +229,15 @@ struct Isa {
   static PXI_L void stream(void* p, VU a) { _mm512_stream_si512(static_cast<__m512i*>(p), a.v); }
   static PXI_L void stream(void* p, VF a) { _mm512_stream_ps(static_cast<float*>(p), a.v); }
   static PXI_L void stream(void* p, VD a) { _mm512_stream_pd(static_cast<double*>(p), a.v); }
-  // Two vectors of 16-bit values (in the low half of each lane) -> 32 halves in order.
-  static PXI_L void store16(void* p, VU a, VU b) {
-    _mm256_storeu_si256(static_cast<__m256i*>(p), _mm512_cvtepi32_epi16(a.v));
-    _mm256_storeu_si256(static_cast<__m256i*>(p) + 1, _mm512_cvtepi32_epi16(b.v));
+  // Two vectors of 16-bit values (in the low half of each lane) -> 32 halves in order: one
+  // two-source word permute picks the even 16-bit elements of a, then of b.
+  static PXI_L __m512i pack16(VU a, VU b) {
+    const __m512i even = _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32,
+                                          30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    return _mm512_permutex2var_epi16(a.v, even, b.v);
   }
-  static PXI_L void stream16(void* p, VU a, VU b) {
-    const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi32_epi16(a.v)),
-                                         _mm512_cvtepi32_epi16(b.v), 1);
-    _mm512_stream_si512(static_cast<__m512i*>(p), v);
-  }
+  static PXI_L void store16(void* p, VU a, VU b) { _mm512_storeu_si512(p, pack16(a, b)); }
+  static PXI_L void stream16(void* p, VU a, VU b) { _mm512_stream_si512(static_cast<__m512i*>(p), pack16(a, b)); }
   // float -> IEEE binary16 bits, round to nearest even (vcvtps2ph ignores MXCSR.FTZ/DAZ for the
   // conversion itself); and back.
   static PXI_L VU f16_bits(VF a) {
