@@ -95,15 +95,18 @@ def collect_fills():
         _collecting.reset(token)
 
 
-def check_ready(device: torch.device) -> None:
-    """Raise now, before a key is drawn, for what would make the fill itself fail (a bad
-    PHILOXINIT_ISA)."""
-    if device.type == "cpu" and compiled_for(device):
+def ready(device: torch.device) -> bool:
+    """Whether the compiled kernels serve ``device``; raises now, before a key is drawn, for what
+    would make the fill itself fail (a bad PHILOXINIT_ISA)."""
+    compiled = compiled_for(device)
+    if compiled and device.type == "cpu":
         _C.cpu_isa()
+    return compiled
 
 
-def fill(tensors: Sequence[torch.Tensor], requests: Sequence[Request]) -> None:
-    """Write each request into its tensor (already validated; same device for all)."""
+def fill(tensors: Sequence[torch.Tensor], requests: Sequence[Request], compiled: Optional[bool] = None) -> None:
+    """Write each request into its tensor (already validated; same device for all). ``compiled``:
+    what ``ready`` said for the device, if the caller asked (saves looking again)."""
     from . import _fallback
 
     sink = _collecting.get()
@@ -112,7 +115,7 @@ def fill(tensors: Sequence[torch.Tensor], requests: Sequence[Request]) -> None:
         return
 
     device = tensors[0].device
-    if not compiled_for(device):
+    if not (compiled_for(device) if compiled is None else compiled):
         with torch.no_grad():  # copy_ into leaves that require grad
             for t, r in zip(tensors, requests):
                 _fallback.fill(t, r)
