@@ -30,17 +30,8 @@ GRIDS = [(1, 1), (1, 32), (3, 7), (2, 64), (5, 256)]
 
 def capture(fn, tensor, *args, **kwargs):
     """The (target tensor, Request) pairs that ``fn(tensor, ...)`` hands to the backend."""
-    seen = []
-    real = _backend.fill
-
-    def record(tensors, requests):
-        seen.extend(zip(tensors, requests))
-
-    _backend.fill = record
-    try:
+    with _backend.collect_fills() as seen:
         fn(tensor, *args, **kwargs)
-    finally:
-        _backend.fill = real
     return seen
 
 
