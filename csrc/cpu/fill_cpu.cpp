@@ -143,9 +143,10 @@ struct Job {
   std::vector<size_t> task_first;  // task t is pieces [task_first[t], task_first[t + 1])
 };
 
-// Relative cost per element: the normal quantile costs about 3 uniforms, float64 twice float32.
+// Relative cost per element (benchmarks/kernel_cost.py): normal about 2 uniforms, truncated normal
+// about 3, float64 twice float32.
 int64_t work(const FillRequest& r) {
-  const int64_t per = (r.dist == Dist::Normal || r.dist == Dist::TruncNormal ? 3 : 1) *
+  const int64_t per = (r.dist == Dist::Normal ? 2 : r.dist == Dist::TruncNormal ? 3 : 1) *
                       (r.dtype == DType::Float64 ? 2 : 1);
   return r.numel() * per;
 }

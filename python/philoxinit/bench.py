@@ -90,7 +90,11 @@ SLOW_CALL_S = 0.25
 # Pause before each timed run (not timed): after a torch parallel op its OpenMP workers spin for a
 # while and take cores from the next call, whoever's it is (measured: philoxinit's 4096x4096 uniform
 # right after fill_ took 7.8 ms median against 5.2 ms back to back, 5.9 ms after a 20 ms pause).
+# Only tensors torch splits across threads need it (at least its grain size, 32768 elements):
+# below that a pause only leaves caches and predictors cold for the first calls of the run
+# (measured: a 64x64 kaiming_uniform_ right after a 20 ms pause took 430 us, against 35 after).
 SETTLE_S = 0.02
+PARALLEL_GRAIN = 32768
 SLOW_RUNS = 3
 
 # ---- timing -----------------------------------------------------------------------------------------
@@ -144,8 +148,10 @@ def time_calls(
     *,
     sync: Callable[[], None] = lambda: None,
     cold: bool = False,
+    settle: float = SETTLE_S,
 ) -> Dict[str, Timing]:
-    """Time each ``fn(tensor)`` of ``fns``: two warm-up calls each, then ``repeats`` runs each.
+    """Time each ``fn(tensor)`` of ``fns``: warm-up calls (one, then more for MIN_RUN_S), then
+    ``repeats`` runs each.
 
     The runs are interleaved (a run of every fn, then the next round), so a machine whose speed
     drifts during the measurement shifts all of them alike and their ratios stay fair.
@@ -154,7 +160,8 @@ def time_calls(
     ``number`` back-to-back calls, with ``number`` chosen from the warm-up so a run lasts at least
     MIN_RUN_S. Cold: every run fills a tensor of its own from ``make_tensor()``, allocated just
     before it and kept until the end (so none reuses another's memory), one call per run; the
-    minor page faults of each run are counted. ``sync`` waits for the device. A fn whose warm-up
+    minor page faults of each run are counted. ``sync`` waits for the device; ``settle`` is the
+    pause before each run. A fn whose warm-up
     takes longer than SLOW_CALL_S gets SLOW_RUNS runs only (``capped``).
     """
     timings: Dict[str, Timing] = {}
@@ -166,10 +173,15 @@ def time_calls(
             t = make_tensor()
             fn(t)  # the first call pays one-time costs (lazy imports, kernel loading): not timed
             sync()
-            start = time.perf_counter()
-            fn(t)
-            sync()
-            warm = time.perf_counter() - start
+            warmed = 0.0  # then warm calls for MIN_RUN_S (at least one): caches, predictors, clocks
+            while True:
+                start = time.perf_counter()
+                fn(t)
+                sync()
+                warm = time.perf_counter() - start
+                warmed += warm
+                if cold or warmed >= MIN_RUN_S or warm > SLOW_CALL_S:
+                    break
         except Exception as e:  # a broken case is reported in the table, the others still run
             timings[name] = Timing([], error=f"{type(e).__name__}: {e}")
             continue
@@ -191,7 +203,7 @@ def time_calls(
                 keep.append(tensor)
             try:
                 sync()
-                time.sleep(SETTLE_S)
+                time.sleep(settle)
                 faults, start = _minor_faults(), time.perf_counter()
                 for _ in range(number):
                     fn(tensor)
@@ -384,7 +396,8 @@ def run(
                         "philoxinit": lambda t: case.call(philoxinit, t),
                         "torch": lambda t: case.call(torch.nn.init, t),
                     }
-                    ts = time_calls(fns, make, repeats, sync=sync, cold=cold)
+                    settle = SETTLE_S if math.prod(size) >= PARALLEL_GRAIN else 0.0
+                    ts = time_calls(fns, make, repeats, sync=sync, cold=cold, settle=settle)
                     results.append(Result(case, dtype_name, size, nbytes, ts["philoxinit"], ts["torch"], ts["fill_"]))
                     bar.step()
                 tensor = make = None  # free it before the next size
@@ -439,7 +452,7 @@ def format_table(results: Sequence[Result], *, repeats: int = REPEATS, cold: boo
     out += [
         "",
         f"GB/s: bytes written / median time per call (1 GB = 1e9 bytes), median of {repeats} runs after "
-        f"two warm-up calls, each run {SETTLE_S * 1e3:g} ms after the last (torch's OpenMP workers idle); {how}. Runs shorter than {MIN_RUN_S * 1e3:g} ms average several back-to-back calls.",
+        f"{MIN_RUN_S * 1e3:g} ms of warm-up calls, each run of a tensor with at least {PARALLEL_GRAIN} elements {SETTLE_S * 1e3:g} ms after the last (torch's OpenMP workers idle); {how}. Runs shorter than {MIN_RUN_S * 1e3:g} ms average several back-to-back calls.",
         "speed-up: torch.nn.init time / philoxinit time for the same call; of fill_: philoxinit GB/s / "
         "t.fill_(0.5) GB/s on the same tensor. All measured in this process.",
     ]
