@@ -135,14 +135,14 @@ inline Prepared64 prepare64(const Params& p) {
 // One float32-lane value from its word, before the dtype's store rule (normal comes in pairs).
 template <Dist kDist, class F, class U>
 PXI_HD F sample32(U x, const Prepared32& p) {
-  static_assert(kDist != Dist::Normal, "normal values come in pairs: sample_pair32");
+  static_assert(kDist != Dist::Normal, "normal values come in pairs: sample_pair");
   if constexpr (kDist == Dist::Uniform) return uniform_f32<F>(x, p.a, p.width, p.b);
   if constexpr (kDist == Dist::TruncNormal) return trunc_normal_f32<F>(x, p.t0, p.dt, p.flip, p.series, p.a, p.b);
   return F(0.0f);
 }
 // The values of two words that sit side by side in a block (words 0, 1 or 2, 3).
 template <Dist kDist, class F, class U>
-PXI_HD void sample_pair32(U a, U b, const Prepared32& p, F& v0, F& v1) {
+PXI_HD void sample_pair(U a, U b, const Prepared32& p, F& v0, F& v1) {
   if constexpr (kDist == Dist::Normal) {
     normal_pair_f32<F>(a, b, p.a, p.b, v0, v1);
   } else {
@@ -161,7 +161,7 @@ PXI_HD F finish32(F r, const Prepared32& p) {
 
 template <Dist kDist, class D, class Q>
 PXI_HD D sample64(Q bits, const Prepared64& p) {
-  static_assert(kDist != Dist::Normal, "normal values come in pairs: sample_pair64");
+  static_assert(kDist != Dist::Normal, "normal values come in pairs: sample_pair");
   if constexpr (kDist == Dist::Uniform) return uniform_f64<D>(bits, p.a, p.width, p.b);
   if constexpr (kDist == Dist::TruncNormal) {
     const D v = trunc_normal_f64<D>(bits, p.t0, p.dt, p.flip, p.series, p.a, p.b);
@@ -171,7 +171,7 @@ PXI_HD D sample64(Q bits, const Prepared64& p) {
 }
 // The two float64 elements of a block: 64-bit words a = (w1 w0) and b = (w3 w2).
 template <Dist kDist, class D, class Q>
-PXI_HD void sample_pair64(Q a, Q b, const Prepared64& p, D& v0, D& v1) {
+PXI_HD void sample_pair(Q a, Q b, const Prepared64& p, D& v0, D& v1) {
   if constexpr (kDist == Dist::Normal) {
     normal_pair_f64<D>(a, b, p.a, p.b, v0, v1);
   } else {
@@ -202,8 +202,8 @@ PXI_HD void block_bits32(const Block4& blk, const Prepared32& p, uint32_t (&out)
     for (int w = 0; w < 4; ++w) out[w] = blk.w[w];
   } else {
     float v[4];
-    sample_pair32<kDist, float>(blk.w[0], blk.w[1], p, v[0], v[1]);
-    sample_pair32<kDist, float>(blk.w[2], blk.w[3], p, v[2], v[3]);
+    sample_pair<kDist, float>(blk.w[0], blk.w[1], p, v[0], v[1]);
+    sample_pair<kDist, float>(blk.w[2], blk.w[3], p, v[2], v[3]);
     for (int w = 0; w < 4; ++w) out[w] = store_bits32<kDist, kT>(v[w], p);
   }
 }
@@ -214,7 +214,7 @@ PXI_HD void block_bits64(const Block4& blk, const Prepared64& p, uint64_t (&out)
   const uint64_t a = (static_cast<uint64_t>(blk.w[1]) << 32) | blk.w[0];
   const uint64_t b = (static_cast<uint64_t>(blk.w[3]) << 32) | blk.w[2];
   double v0 = 0, v1 = 0;
-  sample_pair64<kDist, double>(a, b, p, v0, v1);
+  sample_pair<kDist, double>(a, b, p, v0, v1);
   out[0] = as_bits(v0);
   out[1] = as_bits(v1);
 }

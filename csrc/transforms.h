@@ -130,9 +130,12 @@ PXI_HD void sincos_octant(F phi, const C (&kS)[NS], const C (&kK)[NC], F& s, F& 
   c = (F(C(1)) - z * F(C(0.5))) + (z * z) * horner(kK, z);
 }
 
-// (z0, z1) = r (cos theta, sin theta) for the angle word b; W is b's scalar integer type.
-template <class F, class U, class W, class C, int NS, int NC>
-PXI_HD void box_muller(F r, U b, int shift, C step, const C (&kS)[NS], const C (&kK)[NC], F& z0, F& z1) {
+// The pair's values mean + std r (cos theta, sin theta), r = sqrt(-2 log u1), for the angle word b;
+// W is b's scalar integer type, Log the lane precision's log.
+template <class F, class U, class W, class C, int NS, int NC, class Log>
+PXI_HD void box_muller(F u1, U b, C mean, C std, int shift, C step, const C (&kS)[NS], const C (&kK)[NC],
+                       Log log, F& v0, F& v1) {
+  const F r = vsqrt(log(u1) * F(C(-2)));
   const W low = W(1) << shift;  // the octant's lowest bit
   const U k = b & U(low - 1);
   const U kk = select(U(W(0)) < (b & U(low)), U(low) - k, k);
@@ -141,20 +144,24 @@ PXI_HD void box_muller(F r, U b, int shift, C step, const C (&kS)[NS], const C (
   const U t = b ^ (b << 1);  // bit shift+1: o0 ^ o1 (swap), bit shift+2: o1 ^ o2 (cos < 0)
   const auto swap = U(W(0)) < (t & U(low << 1));
   const F x = select(swap, s, c), y = select(swap, c, s);
-  z0 = from_bits(as_bits(r * x) ^ (t & U(low << 2)), F(C(0)));
-  z1 = from_bits(as_bits(r * y) ^ (b & U(low << 2)), F(C(0)));
+  v0 = F(mean) + F(std) * from_bits(as_bits(r * x) ^ (t & U(low << 2)), F(C(0)));
+  v1 = F(mean) + F(std) * from_bits(as_bits(r * y) ^ (b & U(low << 2)), F(C(0)));
 }
+struct LogF32 {
+  template <class F>
+  PXI_HD F operator()(F y) const { return log_f32(y); }
+};
+struct LogF64 {
+  template <class D>
+  PXI_HD D operator()(D y) const { return log_f64(y); }
+};
 
 // float32: u1 = (a >> 1) 2^-31 + 2^-32 (the conversion rounds to nearest; u1 in [2^-32, 1]).
 template <class F, class U>
 PXI_HD void normal_pair_f32(U a, U b, float mean, float std, F& v0, F& v1) {
   using namespace coeffs;
   const F u1 = to_float_i31(a >> 1) * F(0x1p-31f) + F(0x1p-32f);
-  const F r = vsqrt(log_f32(u1) * F(-2.0f));
-  F z0, z1;
-  box_muller<F, U, uint32_t>(r, b, kOctantShift_f32, kAngleStep_f32, kSin_f32, kCos_f32, z0, z1);
-  v0 = F(mean) + F(std) * z0;
-  v1 = F(mean) + F(std) * z1;
+  box_muller<F, U, uint32_t>(u1, b, mean, std, kOctantShift_f32, kAngleStep_f32, kSin_f32, kCos_f32, LogF32{}, v0, v1);
 }
 
 // float64: the same with 64-bit words, u1 = (a >> 1) 2^-63 + 2^-64.
@@ -162,11 +169,7 @@ template <class D, class Q>
 PXI_HD void normal_pair_f64(Q a, Q b, double mean, double std, D& v0, D& v1) {
   using namespace coeffs;
   const D u1 = to_double_i63(a >> 1) * D(0x1p-63) + D(0x1p-64);
-  const D r = vsqrt(log_f64(u1) * D(-2.0));
-  D z0, z1;
-  box_muller<D, Q, uint64_t>(r, b, kOctantShift_f64, kAngleStep_f64, kSin_f64, kCos_f64, z0, z1);
-  v0 = D(mean) + D(std) * z0;
-  v1 = D(mean) + D(std) * z1;
+  box_muller<D, Q, uint64_t>(u1, b, mean, std, kOctantShift_f64, kAngleStep_f64, kSin_f64, kCos_f64, LogF64{}, v0, v1);
 }
 
 // ---- truncated normal -------------------------------------------------------------------------

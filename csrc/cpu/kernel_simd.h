@@ -84,14 +84,14 @@ struct Fill {
       QG q;
       for (int i = 0; i < kGroup; ++i) q.v[i] = Isa::as_q(x[k + i]);
       DG v;
-      if constexpr (kDist == Dist::Normal) v = normal64(q, p64);
+      if constexpr (kDist == Dist::Normal) v = normal_group<D>(q, p64);
       else v = sample64<kDist, DG>(q, p64);
       for (int i = 0; i < kGroup; ++i) sink.put(k + i, v.v[i]);
     } else {
       UG u;
       for (int i = 0; i < kGroup; ++i) u.v[i] = x[k + i];
       FG v;
-      if constexpr (kDist == Dist::Normal) v = normal32(u, p32);
+      if constexpr (kDist == Dist::Normal) v = normal_group<F>(u, p32);
       else v = sample32<kDist, FG>(u, p32);
       if constexpr (kType == DType::Float32) {
         const FG r = finish32<kDist>(v, p32);
@@ -112,25 +112,18 @@ struct Fill {
     }
   }
 
-  // Normal values of element-ordered vectors: Box-Muller takes the words of a block in pairs (0, 1)
-  // and (2, 3), i.e. neighbouring lanes. unzip splits two vectors into the pairs' first and second
-  // words, lane for lane; zip puts the two values of each pair back where their words were.
-  static PXI_L FG normal32(const UG& u, const Prepared32& p) {
-    multi::Multi<U, kGroup / 2> a, b;
-    multi::Multi<F, kGroup / 2> z0, z1;
-    for (int h = 0; h < kGroup / 2; ++h) Isa::unzip32(u.v[2 * h], u.v[2 * h + 1], a.v[h], b.v[h]);
-    sample_pair32<Dist::Normal>(a, b, p, z0, z1);
-    FG v;
-    for (int h = 0; h < kGroup / 2; ++h) Isa::zip32(z0.v[h], z1.v[h], v.v[2 * h], v.v[2 * h + 1]);
-    return v;
-  }
-  static PXI_L DG normal64(const QG& q, const Prepared64& p) {  // the two halves of a block
-    multi::Multi<Q, kGroup / 2> a, b;
-    multi::Multi<D, kGroup / 2> z0, z1;
-    for (int h = 0; h < kGroup / 2; ++h) Isa::unzip64(q.v[2 * h], q.v[2 * h + 1], a.v[h], b.v[h]);
-    sample_pair64<Dist::Normal>(a, b, p, z0, z1);
-    DG v;
-    for (int h = 0; h < kGroup / 2; ++h) Isa::zip64(z0.v[h], z1.v[h], v.v[2 * h], v.v[2 * h + 1]);
+  // Normal values of element-ordered vectors (words as U, or 64-bit words as Q): Box-Muller takes the
+  // words of a block in pairs, i.e. neighbouring lanes. unzip splits two vectors into the pairs'
+  // first and second words, lane for lane; zip puts the two values of each pair back where their
+  // words were.
+  template <class V, class X, class P>
+  static PXI_L multi::Multi<V, kGroup> normal_group(const multi::Multi<X, kGroup>& x, const P& p) {
+    multi::Multi<X, kGroup / 2> a, b;
+    multi::Multi<V, kGroup / 2> z0, z1;
+    for (int h = 0; h < kGroup / 2; ++h) Isa::unzip(x.v[2 * h], x.v[2 * h + 1], a.v[h], b.v[h]);
+    sample_pair<Dist::Normal>(a, b, p, z0, z1);
+    multi::Multi<V, kGroup> v;
+    for (int h = 0; h < kGroup / 2; ++h) Isa::zip(z0.v[h], z1.v[h], v.v[2 * h], v.v[2 * h + 1]);
     return v;
   }
 

@@ -213,20 +213,20 @@ struct Isa {
   }
   // Neighbouring lanes (2j, 2j+1) of x0, x1 -> a (first) and b (second), pair for pair (in a lane
   // order of the ISA's own, which zip undoes): vshufps / vunpck work within each 128-bit lane.
-  static PXI_L void unzip32(VU x0, VU x1, VU& a, VU& b) {
+  static PXI_L void unzip(VU x0, VU x1, VU& a, VU& b) {
     const auto f0 = _mm256_castsi256_ps(x0.v), f1 = _mm256_castsi256_ps(x1.v);
     a = _mm256_castps_si256(_mm256_shuffle_ps(f0, f1, 0x88));
     b = _mm256_castps_si256(_mm256_shuffle_ps(f0, f1, 0xDD));
   }
-  static PXI_L void zip32(VF z0, VF z1, VF& y0, VF& y1) {
+  static PXI_L void zip(VF z0, VF z1, VF& y0, VF& y1) {
     y0 = _mm256_unpacklo_ps(z0.v, z1.v);
     y1 = _mm256_unpackhi_ps(z0.v, z1.v);
   }
-  static PXI_L void unzip64(VQ x0, VQ x1, VQ& a, VQ& b) {
+  static PXI_L void unzip(VQ x0, VQ x1, VQ& a, VQ& b) {
     a = _mm256_unpacklo_epi64(x0.v, x1.v);
     b = _mm256_unpackhi_epi64(x0.v, x1.v);
   }
-  static PXI_L void zip64(VD z0, VD z1, VD& y0, VD& y1) {
+  static PXI_L void zip(VD z0, VD z1, VD& y0, VD& y1) {
     y0 = _mm256_unpacklo_pd(z0.v, z1.v);
     y1 = _mm256_unpackhi_pd(z0.v, z1.v);
   }
