@@ -35,12 +35,15 @@ void fill_range_scalar(const void* request, int64_t begin, int64_t end, bool /*s
 }
 
 // ---- instruction sets ---------------------------------------------------------------------------
-enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2 };
-constexpr const char* kIsaNames[] = {"scalar", "avx2", "avx512"};
+// Slowest first. vec128 (portable vector extensions) is compiled for every target and runs on
+// every CPU of it: the default where neither AVX2 nor AVX-512 is available (AArch64 included).
+enum class Isa { Scalar = 0, Vec128 = 1, Avx2 = 2, Avx512 = 3 };
+constexpr const char* kIsaNames[] = {"scalar", "vec128", "avx2", "avx512"};
 
 bool supported(Isa isa) {
   switch (isa) {
-    case Isa::Scalar: return true;
+    case Isa::Scalar:
+    case Isa::Vec128: return true;
 #if defined(PXI_HAVE_X86_SIMD)
     case Isa::Avx2: {
       __builtin_cpu_init();
@@ -64,12 +67,13 @@ bool compiled(Isa isa) {
   (void)isa;
   return true;
 #else
-  return isa == Isa::Scalar;
+  return isa == Isa::Scalar || isa == Isa::Vec128;
 #endif
 }
 
 cpu::RangeFill range_fill(Isa isa) {
   switch (isa) {
+    case Isa::Vec128: return &cpu::fill_range_vec128;
 #if defined(PXI_HAVE_X86_SIMD)
     case Isa::Avx2: return &cpu::fill_range_avx2;
     case Isa::Avx512: return &cpu::fill_range_avx512;
@@ -82,25 +86,25 @@ Isa best_isa() {
   static const Isa best = [] {
     for (Isa i : {Isa::Avx512, Isa::Avx2})
       if (compiled(i) && supported(i)) return i;
-    return Isa::Scalar;
+    return Isa::Vec128;
   }();
   return best;
 }
 
 Isa parse_isa(const std::string& name, const char* source) {
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 4; ++i) {
     if (name != kIsaNames[i]) continue;
     const Isa isa = static_cast<Isa>(i);
     if (!compiled(isa))
       throw std::runtime_error(std::string("philoxinit: ") + source + " asks for '" + name +
-                               "', but this build has no " + name + " kernels (available: scalar)");
+                               "', but this build has no " + name + " kernels (available: scalar, vec128)");
     if (!supported(isa))
       throw std::runtime_error(std::string("philoxinit: ") + source + " asks for '" + name +
                                "', but this CPU does not support it");
     return isa;
   }
   throw std::runtime_error(std::string("philoxinit: ") + source + " is '" + name +
-                           "'; expected one of scalar, avx2, avx512");
+                           "'; expected one of scalar, vec128, avx2, avx512");
 }
 
 std::mutex g_forced_mu;
@@ -166,7 +170,7 @@ void run_task(void* ctx, int64_t t) {
 
 std::vector<std::string> cpu_isas() {
   std::vector<std::string> out;
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 4; ++i)
     if (compiled(static_cast<Isa>(i)) && supported(static_cast<Isa>(i))) out.emplace_back(kIsaNames[i]);
   return out;
 }

@@ -559,7 +559,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cold", action="store_true", help="time fills of freshly allocated tensors (first-touch page faults included)")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     p.add_argument("--threads", type=int, metavar="N", help="torch.set_num_threads(N) first (philoxinit follows it)")
-    p.add_argument("--isa", metavar="NAME", help="force philoxinit's CPU instruction set (scalar, avx2, avx512)")
+    p.add_argument("--isa", metavar="NAME", help="force philoxinit's CPU instruction set (scalar, vec128, avx2, avx512)")
     p.add_argument("--json", metavar="FILE", help="write the machine description and every measurement here")
     p.add_argument("--plot", metavar="FILE.png", help="bar chart of speed-up and fraction of fill_ (needs matplotlib)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
