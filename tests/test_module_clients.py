@@ -123,16 +123,20 @@ def test_llama_without_init_weights_names_what_is_missing(transformers):
         P.materialize(m, "cpu", seed=SEED)  # RMSNorm and rotary buffers have no reset_parameters()
 
 
-def test_timm_vit_matches_timms_own_init():
+# timm's ViT weight_init modes and how many of vit_tiny's parameters each draws at random: the
+# default (trunc_normal_ std .02), "jax" (xavier_uniform_, lecun_normal_ of the patch embedding,
+# normal_ std 1e-6 MLP biases) and "moco" (xavier_uniform_ with a fan-corrected qkv bound).
+@pytest.mark.parametrize("weight_init,random_params", [("", 53), ("jax", 75), ("moco", 53)])
+def test_timm_vit_matches_timms_own_init(weight_init, random_params):
     """deferred_init(timm.create_model, ...) then materialize draws every parameter from the
     distribution timm's own constructor draws it from: constants (zero biases, LayerNorm ones) are
-    equal, and each random parameter passes a two-sample KS test against an eagerly built twin
-    (patch embedding and its bias, pos_embed, cls_token, every Linear weight)."""
+    equal, and each random parameter passes a two-sample KS test against an eagerly built twin."""
     timm = _import("timm")
     stats = pytest.importorskip("scipy.stats")
+    kw = dict(num_classes=10, weight_init=weight_init)
     torch.manual_seed(0)
-    eager = timm.create_model("vit_tiny_patch16_224", num_classes=10)
-    m = P.materialize(P.deferred_init(timm.create_model, "vit_tiny_patch16_224", num_classes=10), "cpu", seed=SEED)
+    eager = timm.create_model("vit_tiny_patch16_224", **kw)
+    m = P.materialize(P.deferred_init(timm.create_model, "vit_tiny_patch16_224", **kw), "cpu", seed=SEED)
     ours = dict(m.named_parameters())
     assert [n for n, _ in eager.named_parameters()] == list(ours)
     random = 0
@@ -143,7 +147,7 @@ def test_timm_vit_matches_timms_own_init():
             continue
         random += 1
         assert stats.ks_2samp(a.numpy(), b.numpy()).pvalue > 1e-4, name
-    assert random == 53
+    assert random == random_params
     with torch.no_grad():
         out = m(torch.randn(1, 3, 224, 224))
     assert out.shape == (1, 10) and torch.isfinite(out).all()
