@@ -62,12 +62,16 @@ bool supported(Isa isa) {
   return false;
 }
 
+// vec128 reads 32-bit words out of 64-bit lanes and 16-bit halves out of 32-bit ones through
+// little-endian views: big-endian targets get the scalar kernel only.
+constexpr bool kLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+
 bool compiled(Isa isa) {
 #if defined(PXI_HAVE_X86_SIMD)
   (void)isa;
   return true;
 #else
-  return isa == Isa::Scalar || isa == Isa::Vec128;
+  return isa == Isa::Scalar || (isa == Isa::Vec128 && kLittleEndian);
 #endif
 }
 
@@ -84,9 +88,9 @@ cpu::RangeFill range_fill(Isa isa) {
 
 Isa best_isa() {
   static const Isa best = [] {
-    for (Isa i : {Isa::Avx512, Isa::Avx2})
+    for (Isa i : {Isa::Avx512, Isa::Avx2, Isa::Vec128})
       if (compiled(i) && supported(i)) return i;
-    return Isa::Vec128;
+    return Isa::Scalar;
   }();
   return best;
 }

@@ -5,7 +5,8 @@
 // unit is compiled with -ffp-contract=off like the rest).
 //
 // Only for the vec128 translation unit (isa_vec128.cpp), which includes the shared headers under
-// its own namespace.
+// its own namespace. Little-endian targets only (the dispatcher never picks it elsewhere): the
+// vector casts below read words out of wider lanes in little-endian order.
 #pragma once
 #include <cstdint>
 #include <cstring>
