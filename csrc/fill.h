@@ -219,4 +219,28 @@ PXI_HD void block_bits64(const Block4& blk, const Prepared64& p, uint64_t (&out)
   out[1] = as_bits(v1);
 }
 
+// Element j of a block alone (word j; float64: 64-bit word j), computing only its own value (its
+// pair, for normal): for runs that meet a new block at nearly every element.
+template <Dist kDist, DType kT>
+PXI_HD uint64_t element_bits(const Block4& blk, int j, const Prepared32& p32, const Prepared64& p64) {
+  if constexpr (kT == DType::Float64) {
+    if constexpr (kDist == Dist::Normal) {
+      uint64_t out[2];
+      block_bits64<kDist>(blk, p64, out);
+      return out[j];
+    } else {
+      const uint64_t bits = (static_cast<uint64_t>(blk.w[2 * j + 1]) << 32) | blk.w[2 * j];
+      return as_bits(sample64<kDist, double>(bits, p64));
+    }
+  } else if constexpr (kDist == Dist::Bits) {
+    return blk.w[j];
+  } else if constexpr (kDist == Dist::Normal) {
+    float v0 = 0, v1 = 0;
+    sample_pair<kDist, float>(blk.w[j & 2], blk.w[(j & 2) + 1], p32, v0, v1);
+    return store_bits32<kDist, kT>(j & 1 ? v1 : v0, p32);
+  } else {
+    return store_bits32<kDist, kT>(sample32<kDist, float>(blk.w[j], p32), p32);
+  }
+}
+
 }  // namespace philoxinit

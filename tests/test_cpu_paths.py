@@ -275,6 +275,25 @@ def test_batched_requests_split_across_threads():
             _C.set_isa(isa)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("step", [2, 3, 5])
+def test_runs_with_global_step_other_than_one(dtype, step):
+    """A local tensor whose consecutive elements are not consecutive globally (a strided shard):
+    the scalar kernel's element-by-element path, for every distribution, equals the model."""
+    from philoxinit import _fallback, _truncation
+
+    n = 1001
+    trunc = _truncation.trunc_params(0.0, 1.0, -2.0, 2.0, 64 if dtype == torch.float64 else 32)
+    for dist, params in ((Dist.UNIFORM, Params(a=-1.0, b=2.0)), (Dist.NORMAL, Params(a=0.5, b=2.0)),
+                         (Dist.TRUNC_NORMAL, trunc)):
+        req = Request(dist, params, 77, 3, (1 << 64) - 2, (n,), (step,), 5)
+        for isa in ISAS:
+            _C.set_isa(isa)
+            got = torch.empty(n, dtype=dtype)
+            _C.fill_cpu([req.as_tuple(got)], 2)
+            assert_same_bits(_fallback.values(req, dtype, "cpu").to(dtype), got, f"{isa} {dist} step={step}")
+
+
 def test_pool_survives_fork():
     code = textwrap.dedent(
         """

@@ -15,8 +15,9 @@ inline void store_at(char* base, int64_t i, int64_t stride, T v) {
   reinterpret_cast<T*>(base)[i * stride] = v;
 }
 
-// Elements [0, count) of a run, computed a Philox block at a time (block_bits32 / block_bits64,
-// the code CUDA runs) and kept while consecutive elements share the block.
+// Elements [0, count) of a run. Consecutive global indices (step 1): a Philox block at a time
+// (block_bits32 / block_bits64, the code CUDA runs), kept while the elements share the block.
+// Other steps meet a new block at nearly every element: each element's own value only.
 template <Dist kDist, DType kT>
 void fill_run_scalar_typed(const FillRequest& r, const Run& run) {
   constexpr int per_block = kT == DType::Float64 ? 2 : 4;
@@ -29,8 +30,17 @@ void fill_run_scalar_typed(const FillRequest& r, const Run& run) {
   uint64_t bits64[2] = {};
   uint64_t have = 0;  // block whose bits are held, once valid (any 64-bit value is a block number)
   bool valid = false;
+  if (run.global_step != 1) {
+    for (int64_t i = 0; i < run.count; ++i) {
+      const uint64_t g = run.global + static_cast<uint64_t>(i * run.global_step);
+      const Block4 blk = philox_block(r.key, r.stream, r.offset + g / per_block);
+      const int j = static_cast<int>(g % per_block);
+      store_at<Stored>(run.ptr, i, run.stride, static_cast<Stored>(element_bits<kDist, kT>(blk, j, p32, p64)));
+    }
+    return;
+  }
   for (int64_t i = 0; i < run.count; ++i) {
-    const uint64_t g = run.global + static_cast<uint64_t>(i * run.global_step);
+    const uint64_t g = run.global + static_cast<uint64_t>(i);
     const uint64_t b = r.offset + g / per_block;
     if (!valid || b != have) {
       const Block4 blk = philox_block(r.key, r.stream, b);
