@@ -8,16 +8,19 @@ constexpr double kQMin_f64 = 0x1p-1000;
 
 // log(y), y > 0 normal: y = 2^e m with m in (sqrt(1/2), sqrt(2)], log m = f - (f^2/2 - s (f^2/2 + R))
 // where f = m - 1, s = f / (2 + f) and R(s^2) ~ 2 (atanh(s)/s - 1).
-template <class F, class C, int NR>
-PXI_HD F log_basic(F y, const C (&log_r)[NR], int mant_bits, C exp_bias, uint64_t mant_mask,
-                   uint64_t one_bits, C sqrt2, C ln2_hi, C ln2_lo) {
+// e and m come straight from the bits, in integer operations: t = bits - fold, where fold is the
+// bit pattern of the smallest m (the float just above sqrt(2)/2), has e in its exponent field
+// (an arithmetic shift; here a logical one after adding e_add = 2^(width-2), minus e_bias), and
+// bits - (t with its mantissa field cleared) is m. The same (e, m) as "m in [1, 2) from the
+// mantissa, halved (and e + 1) when above sqrt(2)", in three fewer operations.
+template <class F, class C, int NR, class W>
+PXI_HD F log_basic(F y, const C (&log_r)[NR], int mant_bits, W mant_mask, W fold, W e_add, C e_bias,
+                   C ln2_hi, C ln2_lo) {
   const auto bits = as_bits(y);
   using U = decltype(bits);
-  F e = to_float_rn(bits >> mant_bits, F(0)) - F(exp_bias);
-  F m = from_bits((bits & U(mant_mask)) | U(one_bits), F(0));
-  const auto big = F(sqrt2) < m;
-  m = select(big, m * F(C(0.5)), m);
-  e = select(big, e + F(C(1)), e);
+  const U t = bits - U(fold);
+  const F m = from_bits(bits - (t & U(static_cast<W>(~mant_mask))), F(0));
+  const F e = to_float_rn((t + U(e_add)) >> mant_bits, F(0)) - F(e_bias);
   const F f = m - F(C(1));
   const F s = f / (F(C(2)) + f);
   const F z = s * s;
@@ -30,14 +33,16 @@ PXI_HD F log_basic(F y, const C (&log_r)[NR], int mant_bits, C exp_bias, uint64_
 template <class F>
 PXI_HD F log_f32(F y) {
   using namespace coeffs;
-  return log_basic(y, kLogR_f32, kMantBits_f32, float(kExpBias_f32), kMantMask_f32, kOneBits_f32,
-                   kSqrt2_f32, kLn2Hi_f32, kLn2Lo_f32);
+  constexpr uint32_t fold = uint32_t(kSqrt2Bits_f32) - (uint32_t(1) << kMantBits_f32) + 1;  // 0x3f3504f4
+  return log_basic(y, kLogR_f32, kMantBits_f32, uint32_t(kMantMask_f32), fold, uint32_t(1) << 30, 128.0f,
+                   kLn2Hi_f32, kLn2Lo_f32);
 }
 template <class D>
 PXI_HD D log_f64(D y) {
   using namespace coeffs;
-  return log_basic(y, kLogR_f64, kMantBits_f64, double(kExpBias_f64), kMantMask_f64, kOneBits_f64,
-                   kSqrt2_f64, kLn2Hi_f64, kLn2Lo_f64);
+  constexpr uint64_t fold = uint64_t(kSqrt2Bits_f64) - (uint64_t(1) << kMantBits_f64) + 1;
+  return log_basic(y, kLogR_f64, kMantBits_f64, uint64_t(kMantMask_f64), fold, uint64_t(1) << 62, 1024.0,
+                   kLn2Hi_f64, kLn2Lo_f64);
 }
 
 // The quantile's magnitude from x = 1 - 2q and y = 4q(1 - q) = 1 - x^2 (the caller computes both

@@ -6,10 +6,10 @@ float64), evaluated exactly in the order written; nothing is fused into an FMA. 
 
 log_fP(y), y > 0 normal (P = f32 / f64; NB = 23 / 52, BIAS = 127 / 1023)::
 
-    bits = as_int(y)
-    e    = (bits >> NB) - BIAS                       # integer
-    m    = as_float((bits & MANT_MASK) | ONE_BITS)   # m in [1, 2)
-    if m > SQRT2:  m = m * 0.5;  e = e + 1           # SQRT2 = sqrt(2) rounded; m*0.5 is exact
+    bits = as_int(y)                                 # integer operations, exact:
+    t    = bits - FOLD                               # FOLD = SQRT2_BITS - 2^NB + 1, the smallest m
+    e    = t >> NB                                   # arithmetic shift
+    m    = as_float(bits - (t & ~MANT_MASK))         # m in (SQRT2/2, SQRT2], SQRT2 = sqrt(2) rounded
     f    = m - 1                                     # exact, f in [sqrt(1/2)-1, sqrt(2)-1]
     s    = f / (2 + f)
     z    = s * s
@@ -53,11 +53,9 @@ def _log(y, dt, it, pre):
     y = np.atleast_1d(np.asarray(y, dtype=dt))
     nb = getattr(_C, pre + "_MANT_BITS")
     bits = y.view(it)
-    e = (bits >> it(nb)) - it(getattr(_C, pre + "_EXP_BIAS"))
-    m = ((bits & it(getattr(_C, pre + "_MANT_MASK"))) | it(getattr(_C, pre + "_ONE_BITS"))).view(dt)
-    big = m > dt(getattr(_C, pre + "_SQRT2"))
-    m = np.where(big, m * dt(0.5), m)
-    e = np.where(big, e + it(1), e)
+    t = bits - it(getattr(_C, pre + "_SQRT2_BITS") - (1 << nb) + 1)
+    e = t >> it(nb)
+    m = (bits - (t & it(~getattr(_C, pre + "_MANT_MASK")))).view(dt)
     f = m - dt(1.0)
     s = f / (dt(2.0) + f)
     z = s * s

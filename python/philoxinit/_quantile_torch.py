@@ -28,11 +28,9 @@ def log_basic(y: torch.Tensor) -> torch.Tensor:
     pre = _consts(y.dtype)
     k = lambda name: getattr(C, f"{pre}_{name}")  # noqa: E731
     bits = y.view(_INT_OF[y.dtype])
-    e = (bits >> k("MANT_BITS")).to(y.dtype) - float(k("EXP_BIAS"))
-    m = ((bits & k("MANT_MASK")) | k("ONE_BITS")).view(y.dtype)
-    big = m > k("SQRT2")
-    m = torch.where(big, m * 0.5, m)
-    e = torch.where(big, e + 1.0, e)
+    t = bits - (k("SQRT2_BITS") - (1 << k("MANT_BITS")) + 1)
+    e = (t >> k("MANT_BITS")).to(y.dtype)
+    m = (bits - (t & ~k("MANT_MASK"))).view(y.dtype)
     f = m - 1.0
     s = f / (f + 2.0)
     z = s * s
