@@ -1,20 +1,23 @@
 #!/usr/bin/env python
-"""Fit the coefficients of philoxinit's normal quantile transform.
+"""Fit the coefficients of philoxinit's normal transforms (Box-Muller and the quantile).
 
 Run from the repository root:  python tools/fit_quantile.py   [--quick]
 
 Steps (deterministic, mpmath at 50 digits):
   1. log(m) polynomial for m in [sqrt(1/2), sqrt(2)]: R(z) = 2*(atanh(s)/s - 1), z = s*s,
-     fitted as z * Q(z).
+     fitted as z * Q(z) (both transforms use this log).
   2. For each region of the quantile, g(w) = sqrt(2)*erfinv(x)/x with x = sqrt(1 - exp(-w)),
      is approximated as a polynomial in t = v - C (v = w in region 1, v = sqrt(w) in the other
      regions): discrete Chebyshev least squares on Chebyshev nodes, converted to the power basis
      in t, then rounded coefficient by coefficient (highest degree first) to the target
      precision, refitting the lower coefficients after each rounding.
-  3. Host-side normal CDF: the Mills ratio M(t) = Phi(-t)/phi(t) on a few intervals (Python only).
-  4. Writes python/philoxinit/_quantile_coeffs.py and csrc/quantile_coeffs.h.
-  5. Measures the reference evaluation (python/philoxinit/_quantile_ref.py) and prints the
-     accuracy table (ulp of the output dtype, against the exact quantile of the input q).
+  3. Box-Muller's sin and cos on [0, pi/4] (z = phi^2): S(z) = (sin(phi)/phi - 1)/z and
+     K(z) = (cos(phi) - 1 + z/2)/z^2, fitted the same way.
+  4. Host-side normal CDF: the Mills ratio M(t) = Phi(-t)/phi(t) on a few intervals (Python only).
+  5. Writes python/philoxinit/_quantile_coeffs.py and csrc/quantile_coeffs.h.
+  6. Measures the reference evaluations (python/philoxinit/_quantile_ref.py, _normal_ref.py) and
+     prints the accuracy tables (ulp of the output dtype, against the exact quantile of the input
+     q, and against the exact r cos / r sin of the same Box-Muller inputs).
 """
 import importlib.util
 import os
