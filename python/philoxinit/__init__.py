@@ -9,7 +9,7 @@ from ._backend import backend
 from .init import *  # noqa: F401,F403
 from .init import __all__ as _init_all
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def philox4x32_10(counter, key):
