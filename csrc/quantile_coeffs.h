@@ -23,10 +23,7 @@ namespace coeffs {
 
 // ---- f32 ------------------------------------------------------------
 constexpr int kMantBits_f32 = 23;
-constexpr int kExpBias_f32 = 127;
 constexpr int32_t kMantMask_f32 = 0x7fffff;
-constexpr int32_t kOneBits_f32 = 0x3f800000;
-constexpr float kSqrt2_f32 = 0x1.6a09e6p+0f;
 constexpr int32_t kSqrt2Bits_f32 = 0x3fb504f3;
 constexpr float kLn2Hi_f32 = 0x1.62e4p-1f;
 constexpr float kLn2Lo_f32 = 0x1.7f7d1cp-20f;
@@ -54,10 +51,7 @@ constexpr float kAngleStep_f32 = 0x1.921fb6p-30f;  // pi/4 rounded, * 2^-shift
 
 // ---- f64 ------------------------------------------------------------
 constexpr int kMantBits_f64 = 52;
-constexpr int kExpBias_f64 = 1023;
 constexpr int64_t kMantMask_f64 = 0xfffffffffffff;
-constexpr int64_t kOneBits_f64 = 0x3ff0000000000000;
-constexpr double kSqrt2_f64 = 0x1.6a09e667f3bcdp+0;
 constexpr int64_t kSqrt2Bits_f64 = 0x3ff6a09e667f3bcd;
 constexpr double kLn2Hi_f64 = 0x1.62e42fefa38p-1;
 constexpr double kLn2Lo_f64 = 0x1.ef35793c7673p-45;

@@ -321,10 +321,7 @@ def emit(log_fit, reg_fit, sc_fit, phi_fit):
                f"{P}_W = (" + ", ".join(f"_h('{hex_of(w, prec)}')" for w in boundaries(regs)) + ",)"]
         hd += [f"// ---- {prec} " + "-" * 60,
                f"constexpr int kMantBits_{s} = {nb};",
-               f"constexpr int kExpBias_{s} = {bias};",
                f"constexpr {itype} kMantMask_{s} = {mant_mask:#x};",
-               f"constexpr {itype} kOneBits_{s} = {one_bits:#x};",
-               f"constexpr {ct} kSqrt2_{s} = {c_lit(lf['SQRT2'], prec)};",
                f"constexpr {itype} kSqrt2Bits_{s} = {sqrt2_bits:#x};",
                f"constexpr {ct} kLn2Hi_{s} = {c_lit(lf['LN2_HI'], prec)};",
                f"constexpr {ct} kLn2Lo_{s} = {c_lit(lf['LN2_LO'], prec)};",
