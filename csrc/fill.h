@@ -136,7 +136,7 @@ inline Prepared64 prepare64(const Params& p) {
 template <Dist kDist, class F, class U>
 PXI_HD F sample32(U x, const Prepared32& p) {
   static_assert(kDist != Dist::Normal, "normal values come in pairs: sample_pair");
-  if constexpr (kDist == Dist::Uniform) return uniform_f32<F>(x, p.a, p.width, p.b);
+  if constexpr (kDist == Dist::Uniform) return uniform_f32<F>(x, p.a, p.width);
   if constexpr (kDist == Dist::TruncNormal) return trunc_normal_f32<F>(x, p.t0, p.dt, p.flip, p.series, p.a, p.b);
   return F(0.0f);
 }

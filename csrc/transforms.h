@@ -95,12 +95,14 @@ PXI_HD V horner(const C (&c)[N], V t) {
 }
 
 // ---- uniform ---------------------------------------------------------------------------------
-// float32: u = (x >> 8) * 2^-24; v = low + u * width; v >= high -> low.
+// float32: u = (x >> 8) * 2^-24; v = low + u * width. The rule v >= high -> low is the store
+// rule (fill.h finish32), applied once, after rounding to the dtype: for float32 rounding is the
+// identity, and for float16 / bfloat16 a v >= high rounds to at least the rounded high, so the
+// rule gives the rounded low either way.
 template <class F, class U>
-PXI_HD F uniform_f32(U x, float low, float width, float high) {
+PXI_HD F uniform_f32(U x, float low, float width) {
   const F u = to_float_i31(x >> 8) * F(0x1p-24f);
-  const F v = F(low) + u * F(width);
-  return select(v < F(high), v, F(low));
+  return F(low) + u * F(width);
 }
 
 // float64: u = (((hi << 32) | lo) >> 11) * 2^-53, same rule in doubles.
