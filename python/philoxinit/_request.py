@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -43,8 +42,7 @@ class Params(NamedTuple):
     series: float = 0.0
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):  # a NamedTuple: built on every call, and cheaper than a dataclass
     dist: Dist
     params: Params
     key: int

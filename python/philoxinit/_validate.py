@@ -101,5 +101,5 @@ def check_layout(tensor: torch.Tensor) -> None:
         raise TypeError("philoxinit: quantized tensors are not supported; fill a float tensor and quantize it")
     if tensor.is_inference() and not torch.is_inference_mode_enabled():
         tensor.view(-1)[:0].zero_()  # torch's own error for in-place writes to inference tensors
-    if not non_overlapping(tensor.shape, tensor.stride()):
+    if not (tensor.is_contiguous() or non_overlapping(tensor.shape, tensor.stride())):
         raise RuntimeError(OVERLAP_MESSAGE)
