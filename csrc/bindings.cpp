@@ -24,7 +24,7 @@ PYBIND11_MODULE(_C, m) {
       "philox4x32_10",
       [](std::tuple<uint32_t, uint32_t, uint32_t, uint32_t> c, std::tuple<uint32_t, uint32_t> k) {
         auto [c0, c1, c2, c3] = c;
-        philox4x32_10(c0, c1, c2, c3, std::get<0>(k), std::get<1>(k));
+        philox4x32_10(c0, c1, c2, c3, round_keys(std::get<0>(k), std::get<1>(k)));
         return std::make_tuple(c0, c1, c2, c3);
       },
       py::arg("counter"), py::arg("key"),

@@ -2,7 +2,8 @@
 //
 // Written once as a template over the 32-bit lane type U, so the scalar CPU path (U = uint32_t),
 // the SIMD paths (U = a vector of uint32 lanes) and CUDA device code run the same rounds.
-// A lane type supplies: copy, ^, and an overload mulhilo(U a, uint32_t m, U& hi, U& lo).
+// A lane type supplies: copy, construction from a uint32, ^, and an overload
+// mulhilo(U a, uint32_t m, U& hi, U& lo); it may overload xor_key and philox_round too.
 #pragma once
 #include <cstdint>
 
@@ -25,25 +26,52 @@ PXI_HD void mulhilo(uint32_t a, uint32_t m, uint32_t& hi, uint32_t& lo) {
   lo = static_cast<uint32_t>(p);
 }
 
-// Ten rounds on the counter (c0..c3) in place; the key schedule is scalar (one key per call).
-template <class U>
-PXI_HD void philox4x32_10(U& c0, U& c1, U& c2, U& c3, uint32_t k0, uint32_t k1) {
-#if defined(__CUDACC__)
-#pragma unroll
-#endif
+// The key words each round xors in: round r uses (k0 + r W0, k1 + r W1) mod 2^32. Computed once per
+// key, so that SIMD code can read them from memory where it uses them (lanes_avx512.h: an embedded
+// broadcast, no register); scalar and CUDA code keep them in registers after unrolling.
+struct RoundKeys {
+  uint32_t k[10][2];
+};
+
+PXI_HD RoundKeys round_keys(uint32_t k0, uint32_t k1) {
+  RoundKeys rk;
   for (int round = 0; round < 10; ++round) {
-    U hi0, lo0, hi1, lo1;
-    mulhilo(c0, kPhiloxM0, hi0, lo0);
-    mulhilo(c2, kPhiloxM1, hi1, lo1);
-    const U n0 = hi1 ^ c1 ^ U(k0);
-    const U n2 = hi0 ^ c3 ^ U(k1);
-    c0 = n0;
-    c1 = lo1;
-    c2 = n2;
-    c3 = lo0;
+    rk.k[round][0] = k0;
+    rk.k[round][1] = k1;
     k0 += kPhiloxW0;
     k1 += kPhiloxW1;
   }
+  return rk;
+}
+
+// a ^ b ^ k with the key word k in every lane (a lane type may overload it: one three-way xor).
+template <class U>
+PXI_HD U xor_key(U a, U b, const uint32_t& k) {
+  return a ^ b ^ U(k);
+}
+
+// One round under the round keys (k0, k1). Lane types may overload it (multi.h runs it part by
+// part, so that each part's temporaries die before the next part's are made).
+template <class U>
+PXI_HD void philox_round(U& c0, U& c1, U& c2, U& c3, const uint32_t& k0, const uint32_t& k1) {
+  U hi0, lo0, hi1, lo1;
+  mulhilo(c0, kPhiloxM0, hi0, lo0);
+  mulhilo(c2, kPhiloxM1, hi1, lo1);
+  c0 = xor_key(hi1, c1, k0);
+  c1 = lo1;
+  c2 = xor_key(hi0, c3, k1);
+  c3 = lo0;
+}
+
+// Ten rounds on the counter (c0..c3) in place.
+template <class U>
+PXI_HD void philox4x32_10(U& c0, U& c1, U& c2, U& c3, const RoundKeys& rk) {
+#if defined(__CUDACC__)
+#pragma unroll
+#elif defined(__GNUC__)
+#pragma GCC unroll 10
+#endif
+  for (int round = 0; round < 10; ++round) philox_round(c0, c1, c2, c3, rk.k[round][0], rk.k[round][1]);
 }
 
 // The contract's stream: block B of stream S under key K is
@@ -55,7 +83,7 @@ struct Block4 {
 PXI_HD Block4 philox_block(uint64_t key, uint64_t stream, uint64_t block) {
   uint32_t c0 = static_cast<uint32_t>(block), c1 = static_cast<uint32_t>(block >> 32);
   uint32_t c2 = static_cast<uint32_t>(stream), c3 = static_cast<uint32_t>(stream >> 32);
-  philox4x32_10(c0, c1, c2, c3, static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32));
+  philox4x32_10(c0, c1, c2, c3, round_keys(static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32)));
   return Block4{{c0, c1, c2, c3}};
 }
 

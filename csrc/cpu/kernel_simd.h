@@ -1,10 +1,11 @@
 // The SIMD fill of one run, generated for each ISA from its lane types (lanes_avx512.h,
 // lanes_avx2.h) and the one set of templates in philox.h, transforms.h and fill.h.
 //
-// An iteration computes L Philox blocks at once (Isa::words: one block per 64-bit lane, two
-// vectors per counter word), shuffles the words into element order (four vectors of L words),
-// applies the transform lane by lane and stores 4L words' worth of elements: 4L float32 / int32 /
-// float16 / bfloat16 elements, or 2L float64 elements. Heads (elements before the first block
+// An iteration covers L Philox blocks: their words in element order (four vectors of L words),
+// transformed lane by lane, store 4L words' worth of elements: 4L float32 / int32 / float16 /
+// bfloat16 elements, or 2L float64 elements. Isa::words computes the blocks of Isa::kBatch
+// iterations at once (one block per 64-bit lane, two vectors per counter word and iteration):
+// more independent multiply chains than one iteration has keep the vector pipes busy. Heads (elements before the first block
 // boundary), tails (less than one iteration left) and runs whose global step is not 1 go through
 // fill_run_scalar, which computes the same bits one element at a time.
 #pragma once
@@ -68,7 +69,7 @@ struct Fill {
   // One iteration's values from its element-ordered words, handed to the sink in order. The
   // transform runs on all four vectors at once (multi.h) for instruction-level parallelism.
   template <DType kType, class S>
-  static PXI_L void emit(const U (&x)[4], const Prepared32& p32, const Prepared64& p64, const S& sink) {
+  static PXI_L void emit(const U* x, const Prepared32& p32, const Prepared64& p64, const S& sink) {
     if constexpr (kDist == Dist::Bits) {
       for (int k = 0; k < 4; ++k) sink.put(k, x[k]);
     } else {
@@ -78,7 +79,7 @@ struct Fill {
 
   // Vectors k .. k + kGroup - 1 of an iteration, transformed together.
   template <DType kType, class S>
-  static PXI_L void emit_group(const U (&x)[4], int k, const Prepared32& p32, const Prepared64& p64,
+  static PXI_L void emit_group(const U* x, int k, const Prepared32& p32, const Prepared64& p64,
                                const S& sink) {
     if constexpr (kType == DType::Float64) {
       QG q;
@@ -131,26 +132,31 @@ struct Fill {
   // so that the whole transform (normal transforms included) is inlined into the loop.
   template <DType kType>
   __attribute__((flatten)) static char* iterate(char* p, int64_t stride, int64_t iters, uint64_t b,
-                                                uint32_t k0, uint32_t k1, uint64_t r_stream,
+                                                const RoundKeys& rk, uint64_t r_stream,
                                                 const Prepared32& p32, const Prepared64& p64, bool stream) {
     constexpr int kElems = (kType == DType::Float64 ? 2 : 4) * L;
     constexpr int kSize = element_size_of(kType);
-    U x[4];
+    constexpr int kBatch = Isa::kBatch;
+    U x[4 * kBatch];
     if (stride == 1) {
       const bool nt = stream && reinterpret_cast<uintptr_t>(p) % (L * 4) == 0;
-      for (int64_t it = 0; it < iters; ++it, b += L, p += kElems * kSize) {
-        Isa::words(b, k0, k1, r_stream, x);
-        emit<kType>(x, p32, p64, Sink<Isa>{p, nt});
+      for (int64_t it = 0; it < iters; it += kBatch, b += kBatch * L) {
+        Isa::words(b, rk, r_stream, x);  // the last batch may compute blocks past the run: unused
+        const int64_t n = iters - it < kBatch ? iters - it : kBatch;
+        for (int i = 0; i < n; ++i, p += kElems * kSize) emit<kType>(x + 4 * i, p32, p64, Sink<Isa>{p, nt});
       }
     } else {  // one inner memory stride: vector math into a buffer, then strided scalar stores
       using T = typename std::conditional<kSize == 8, uint64_t,
                                           typename std::conditional<kSize == 4, uint32_t, uint16_t>::type>::type;
       alignas(64) T buf[kElems];
       const int64_t step = stride * kSize;
-      for (int64_t it = 0; it < iters; ++it, b += L) {
-        Isa::words(b, k0, k1, r_stream, x);
-        emit<kType>(x, p32, p64, Sink<Isa>{reinterpret_cast<char*>(buf), false});
-        for (int j = 0; j < kElems; ++j, p += step) *reinterpret_cast<T*>(p) = buf[j];
+      for (int64_t it = 0; it < iters; it += kBatch, b += kBatch * L) {
+        Isa::words(b, rk, r_stream, x);
+        const int64_t n = iters - it < kBatch ? iters - it : kBatch;
+        for (int i = 0; i < n; ++i) {
+          emit<kType>(x + 4 * i, p32, p64, Sink<Isa>{reinterpret_cast<char*>(buf), false});
+          for (int j = 0; j < kElems; ++j, p += step) *reinterpret_cast<T*>(p) = buf[j];
+        }
       }
     }
     return p;
@@ -171,10 +177,10 @@ struct Fill {
 
     const Prepared32 p32 = prepare32(r.params, kDist, r.dtype);
     const Prepared64 p64 = prepare64(r.params);
-    const uint32_t k0 = static_cast<uint32_t>(r.key), k1 = static_cast<uint32_t>(r.key >> 32);
+    const RoundKeys rk = round_keys(static_cast<uint32_t>(r.key), static_cast<uint32_t>(r.key >> 32));
     uint64_t b = r.offset + (g0 + static_cast<uint64_t>(head)) / kPerBlock;
     char* p = run.ptr + head * run.stride * kSize;
-    p = iterate<kType>(p, run.stride, iters, b, k0, k1, r.stream, p32, p64, stream);
+    p = iterate<kType>(p, run.stride, iters, b, rk, r.stream, p32, p64, stream);
     const int64_t done = head + iters * kElems;
     if (done < run.count)
       fill_run_scalar<kDist>(r, Run{g0 + static_cast<uint64_t>(done), 1, run.count - done, p, run.stride});
