@@ -95,6 +95,12 @@ SLOW_CALL_S = 0.25
 # (measured: a 64x64 kaiming_uniform_ right after a 20 ms pause took 430 us, against 35 after).
 SETTLE_S = 0.02
 PARALLEL_GRAIN = 32768
+# After the pause, untimed back-to-back calls of the run's own fn for this long, then the timed run:
+# an idle pause leaves this machine's cores slow for about 20 ms (measured, 4096x4096 float32, two
+# threads: uniform 17.3 GB/s back to back, 9.8 after a 20 ms pause, 14.4 / 16.8 after 5 / 20 ms of
+# calls; fill_ 35 / 17 / 21 / 33), which cost the fastest call of a case the most. Each fn is timed
+# in its own steady state, as a model's initialization, call after call, runs.
+RAMP_S = 0.02
 SLOW_RUNS = 3
 
 # ---- timing -----------------------------------------------------------------------------------------
@@ -161,7 +167,7 @@ def time_calls(
     MIN_RUN_S. Cold: every run fills a tensor of its own from ``make_tensor()``, allocated just
     before it and kept until the end (so none reuses another's memory), one call per run; the
     minor page faults of each run are counted. ``sync`` waits for the device; ``settle`` is the
-    pause before each run. A fn whose warm-up
+    pause before each run, followed (warm only) by RAMP_S of untimed calls. A fn whose warm-up
     takes longer than SLOW_CALL_S gets SLOW_RUNS runs only (``capped``).
     """
     timings: Dict[str, Timing] = {}
@@ -203,7 +209,13 @@ def time_calls(
                 keep.append(tensor)
             try:
                 sync()
-                time.sleep(settle)
+                if settle:
+                    time.sleep(settle)
+                    if not cold:
+                        ramp_end = time.perf_counter() + RAMP_S
+                        while time.perf_counter() < ramp_end:
+                            fn(tensor)
+                        sync()
                 faults, start = _minor_faults(), time.perf_counter()
                 for _ in range(number):
                     fn(tensor)
@@ -449,10 +461,11 @@ def format_table(results: Sequence[Result], *, repeats: int = REPEATS, cold: boo
         else "one tensor per dtype x size, allocated and written once before timing "
         "(page faults on first touch are not measured)"
     )
+    ramp = "" if cold else f", then {RAMP_S * 1e3:g} ms of untimed calls of the same function (the cores back at speed)"
     out += [
         "",
         f"GB/s: bytes written / median time per call (1 GB = 1e9 bytes), median of {repeats} runs after "
-        f"{MIN_RUN_S * 1e3:g} ms of warm-up calls, each run of a tensor with at least {PARALLEL_GRAIN} elements {SETTLE_S * 1e3:g} ms after the last (torch's OpenMP workers idle); {how}. Runs shorter than {MIN_RUN_S * 1e3:g} ms average several back-to-back calls.",
+        f"{MIN_RUN_S * 1e3:g} ms of warm-up calls, each run of a tensor with at least {PARALLEL_GRAIN} elements {SETTLE_S * 1e3:g} ms after the last (torch's OpenMP workers idle){ramp}; {how}. Runs shorter than {MIN_RUN_S * 1e3:g} ms average several back-to-back calls.",
         "speed-up: torch.nn.init time / philoxinit time for the same call; of fill_: philoxinit GB/s / "
         "t.fill_(0.5) GB/s on the same tensor. All measured in this process.",
     ]
