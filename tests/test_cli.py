@@ -82,6 +82,15 @@ def test_bench_cold_counts_page_faults(tmp_path):
     assert json.loads(out.read_text())["settings"]["cold"] is True
 
 
+def test_bench_cases_with_commas_in_their_names(tmp_path):
+    out = tmp_path / "cases.json"
+    rc = cli.main(["bench", "--sizes", "64x64", "--repeats", "1", "--dtypes", "float32", "--no-progress",
+                   "--cases", "trunc_normal_(std=0.02,a=-0.04,b=0.04), kaiming_uniform_", "--json", str(out)])
+    assert rc == 0
+    got = [r["case"] for r in json.loads(out.read_text())["results"]]
+    assert got == ["trunc_normal_(std=0.02,a=-0.04,b=0.04)", "kaiming_uniform_"]
+
+
 def test_bench_plot(tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "b.png"

@@ -127,7 +127,7 @@ Isa current_isa() {
 // ---- splitting the work -------------------------------------------------------------------------
 // Below this much work in one call everything runs on the calling thread: waking a worker (tens
 // of microseconds on a busy VM) costs more than it saves. A unit is one float32 uniform element,
-// about 0.55 ns with AVX-512 on the reference machine, so 2^17 units are about 70 us. (Set from
+// about 0.45 ns with AVX-512 on the reference machine, so 2^17 units are about 60 us. (Set from
 // that cost and a typical wake-up; the crossover itself could not be measured on the shared
 // 2-vCPU machine, whose second core was always busy. Re-tune on a quiet one.)
 constexpr int64_t kParallelMin = int64_t(1) << 17;

@@ -62,7 +62,7 @@ PXI_L VU select(M16 m, VU a, VU b) { return _mm512_mask_blend_epi32(m.m, b.v, a.
 // ---- Philox lanes: one uint32 in the low half of each 64-bit lane ---------------------------------
 // The high half is don't-care. vpmuludq multiplies exactly these low halves, so a 32x32 -> 64
 // product needs no shuffling: its low word is already in place and its high word is one shift
-// away. Philox runs on two of these (16 blocks) through the same template as everything else.
+// away. Philox runs on Multi's of these (Isa::words) through the same template as everything else.
 struct VP {
   __m512i v;
   VP() = default;

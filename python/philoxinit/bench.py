@@ -561,6 +561,19 @@ def _sizes(text: str) -> List[Tuple[int, ...]]:
     return sizes
 
 
+def _split_top_level(text: str) -> List[str]:
+    """Comma-separated names, where a comma inside parentheses belongs to the name
+    (``trunc_normal_(std=0.02,a=-0.04,b=0.04),kaiming_uniform_`` is two cases)."""
+    names, depth, start = [], 0, 0
+    for i, ch in enumerate(text + ","):
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth <= 0:
+            names.append(text[start:i].strip())
+            start = i + 1
+    return [n for n in names if n]
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m philoxinit bench",
@@ -633,7 +646,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parser.error(f"unknown dtype(s) {', '.join(bad)}; choose from {', '.join(ALL_DTYPES)}")
     cases = list(CASES)
     if args.cases:
-        names = [n.strip() for n in args.cases.split(",") if n.strip()]
+        names = _split_top_level(args.cases)
         by_name = {c.name: c for c in CASES}
         bad = [n for n in names if n not in by_name]
         if bad:
