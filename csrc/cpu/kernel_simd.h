@@ -1,13 +1,13 @@
 // The SIMD fill of one run, generated for each ISA from its lane types (lanes_avx512.h,
-// lanes_avx2.h) and the one set of templates in philox.h, transforms.h and fill.h.
+// lanes_avx2.h, lanes_vec128.h) and the one set of templates in philox.h, transforms.h and fill.h.
 //
 // An iteration covers L Philox blocks: their words in element order (four vectors of L words),
 // transformed lane by lane, store 4L words' worth of elements: 4L float32 / int32 / float16 /
 // bfloat16 elements, or 2L float64 elements. Isa::words computes the blocks of Isa::kBatch
-// iterations at once (one block per 64-bit lane, two vectors per counter word and iteration):
-// more independent multiply chains than one iteration has keep the vector pipes busy. Heads (elements before the first block
-// boundary), tails (less than one iteration left) and runs whose global step is not 1 go through
-// fill_run_scalar, which computes the same bits one element at a time.
+// iterations at once (one block per 64-bit lane, two vectors per counter word and iteration), so
+// that more independent multiply chains keep the vector pipes busy. Heads (elements before the
+// first block boundary), tails (less than one iteration left) and runs whose global step is not 1
+// go through fill_run_scalar, which computes the same bits one element at a time.
 #pragma once
 #include <cstdint>
 #include <type_traits>
