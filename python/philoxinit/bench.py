@@ -167,11 +167,12 @@ def time_calls(
     MIN_RUN_S. Cold: every run fills a tensor of its own from ``make_tensor()``, allocated just
     before it and kept until the end (so none reuses another's memory), one call per run; the
     minor page faults of each run are counted. ``sync`` waits for the device; ``settle`` is the
-    pause before each run, followed (warm only) by RAMP_S of untimed calls. A fn whose warm-up
+    pause before each run, followed (warm, calls up to SLOW_CALL_S) by RAMP_S of untimed calls. A fn whose warm-up
     takes longer than SLOW_CALL_S gets SLOW_RUNS runs only (``capped``).
     """
     timings: Dict[str, Timing] = {}
     numbers: Dict[str, int] = {}
+    ramped = set()  # fns whose runs start with RAMP_S of untimed calls
     runs: Dict[str, int] = {}
     t = None
     for name, fn in fns.items():
@@ -194,6 +195,8 @@ def time_calls(
         capped = warm > SLOW_CALL_S and repeats > SLOW_RUNS
         runs[name] = SLOW_RUNS if capped else repeats
         numbers[name] = 1 if cold else max(1, min(10_000, math.ceil(MIN_RUN_S / max(warm, 1e-9))))
+        if warm <= SLOW_CALL_S:  # in a slower call the ramp is a few percent: not worth a call more
+            ramped.add(name)
         timings[name] = Timing([], numbers[name], capped, [] if cold else None)
     del t
 
@@ -211,7 +214,7 @@ def time_calls(
                 sync()
                 if settle:
                     time.sleep(settle)
-                    if not cold:
+                    if not cold and name in ramped:
                         ramp_end = time.perf_counter() + RAMP_S
                         while time.perf_counter() < ramp_end:
                             fn(tensor)
@@ -461,7 +464,7 @@ def format_table(results: Sequence[Result], *, repeats: int = REPEATS, cold: boo
         else "one tensor per dtype x size, allocated and written once before timing "
         "(page faults on first touch are not measured)"
     )
-    ramp = "" if cold else f", then {RAMP_S * 1e3:g} ms of untimed calls of the same function (the cores back at speed)"
+    ramp = "" if cold else f", then {RAMP_S * 1e3:g} ms of untimed calls of the same function (the cores back at speed; calls over {SLOW_CALL_S:g} s go straight on)"
     out += [
         "",
         f"GB/s: bytes written / median time per call (1 GB = 1e9 bytes), median of {repeats} runs after "
