@@ -9,8 +9,16 @@
 
 #if defined(__CUDACC__)
 #define PXI_HD __host__ __device__ __forceinline__
+#define PXI_HD_INLINE PXI_HD
 #else
 #define PXI_HD inline
+// Always inlined on the host too: the SIMD loops need the rounds in their body (Clang 14 left
+// philox4x32_10 on four vectors a call, its state in memory: 0.85 against 0.32 ns per word).
+#if defined(__GNUC__)
+#define PXI_HD_INLINE inline __attribute__((always_inline))
+#else
+#define PXI_HD_INLINE inline
+#endif
 #endif
 
 namespace philoxinit {
@@ -46,14 +54,14 @@ PXI_HD RoundKeys round_keys(uint32_t k0, uint32_t k1) {
 
 // a ^ b ^ k with the key word k in every lane (a lane type may overload it: one three-way xor).
 template <class U>
-PXI_HD U xor_key(U a, U b, const uint32_t& k) {
+PXI_HD_INLINE U xor_key(U a, U b, const uint32_t& k) {
   return a ^ b ^ U(k);
 }
 
 // One round under the round keys (k0, k1). Lane types may overload it (multi.h runs it part by
 // part, so that each part's temporaries die before the next part's are made).
 template <class U>
-PXI_HD void philox_round(U& c0, U& c1, U& c2, U& c3, const uint32_t& k0, const uint32_t& k1) {
+PXI_HD_INLINE void philox_round(U& c0, U& c1, U& c2, U& c3, const uint32_t& k0, const uint32_t& k1) {
   U hi0, lo0, hi1, lo1;
   mulhilo(c0, kPhiloxM0, hi0, lo0);
   mulhilo(c2, kPhiloxM1, hi1, lo1);
@@ -65,7 +73,7 @@ PXI_HD void philox_round(U& c0, U& c1, U& c2, U& c3, const uint32_t& k0, const u
 
 // Ten rounds on the counter (c0..c3) in place.
 template <class U>
-PXI_HD void philox4x32_10(U& c0, U& c1, U& c2, U& c3, const RoundKeys& rk) {
+PXI_HD_INLINE void philox4x32_10(U& c0, U& c1, U& c2, U& c3, const RoundKeys& rk) {
 #if defined(__CUDACC__)
 #pragma unroll
 #elif defined(__GNUC__)
