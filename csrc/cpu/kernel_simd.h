@@ -60,46 +60,35 @@ struct Fill {
   static constexpr int L = Isa::L;
   static constexpr int kBatch = Isa::kBatch;      // iterations whose blocks Isa::words computes at once
   static constexpr int kVectors = 4 * kBatch;     // their element-ordered word vectors
-  // Vectors transformed in lockstep (multi.h): all of a batch (measured on Zen 4, AVX-512, one core:
-  // truncated normal 1.18 ns/element with 8 against 1.34 with 4, normal 0.78 against 0.81; with 2
-  // or 1, measured earlier, truncated normal was 20-30% slower than with 4).
-  static constexpr int kGroup = kVectors;
-  using UG = multi::Multi<U, kGroup>;
-  using FG = multi::Multi<F, kGroup>;
-  using QG = multi::Multi<Q, kGroup>;
-  using DG = multi::Multi<D, kGroup>;
+  // The transform runs on all vectors of a batch in lockstep (multi.h), for instruction-level
+  // parallelism (measured on Zen 4, AVX-512, one core: truncated normal 1.18 ns/element with the
+  // eight vectors of a batch against 1.34 with four, normal 0.78 against 0.81).
+  using UG = multi::Multi<U, kVectors>;
+  using FG = multi::Multi<F, kVectors>;
+  using QG = multi::Multi<Q, kVectors>;
+  using DG = multi::Multi<D, kVectors>;
 
-  // A batch's values from its element-ordered words, handed to the sink in order. The transform
-  // runs on kGroup vectors at once (multi.h) for instruction-level parallelism.
+  // A batch's values from its element-ordered words, handed to the sink in order.
   template <DType kType, class S>
   static PXI_L void emit(const U (&x)[kVectors], const Prepared32& p32, const Prepared64& p64, const S& sink) {
     if constexpr (kDist == Dist::Bits) {
       for (int k = 0; k < kVectors; ++k) sink.put(k, x[k]);
-    } else {
-      for (int k = 0; k < kVectors; k += kGroup) emit_group<kType>(x, k, p32, p64, sink);
-    }
-  }
-
-  // Vectors k .. k + kGroup - 1 of a batch, transformed together.
-  template <DType kType, class S>
-  static PXI_L void emit_group(const U (&x)[kVectors], int k, const Prepared32& p32, const Prepared64& p64,
-                               const S& sink) {
-    if constexpr (kType == DType::Float64) {
+    } else if constexpr (kType == DType::Float64) {
       QG q;
-      for (int i = 0; i < kGroup; ++i) q.v[i] = Isa::as_q(x[k + i]);
+      for (int i = 0; i < kVectors; ++i) q.v[i] = Isa::as_q(x[i]);
       DG v;
       if constexpr (kDist == Dist::Normal) v = normal_group<D>(q, p64);
       else v = sample64<kDist, DG>(q, p64);
-      for (int i = 0; i < kGroup; ++i) sink.put(k + i, v.v[i]);
+      for (int i = 0; i < kVectors; ++i) sink.put(i, v.v[i]);
     } else {
       UG u;
-      for (int i = 0; i < kGroup; ++i) u.v[i] = x[k + i];
+      for (int i = 0; i < kVectors; ++i) u.v[i] = x[i];
       FG v;
       if constexpr (kDist == Dist::Normal) v = normal_group<F>(u, p32);
       else v = sample32<kDist, FG>(u, p32);
       if constexpr (kType == DType::Float32) {
         const FG r = finish32<kDist>(v, p32);
-        for (int i = 0; i < kGroup; ++i) sink.put(k + i, r.v[i]);
+        for (int i = 0; i < kVectors; ++i) sink.put(i, r.v[i]);
       } else {
         UG h;
         if constexpr (kType == DType::BFloat16) {
@@ -107,11 +96,11 @@ struct Fill {
           h = as_bits(r) >> 16;  // r is a bfloat16 value (rounded, or a rounded bound): exact
         } else {
           FG rounded;
-          for (int i = 0; i < kGroup; ++i) rounded.v[i] = Isa::f16_to_f32(Isa::f16_bits(v.v[i]));
+          for (int i = 0; i < kVectors; ++i) rounded.v[i] = Isa::f16_to_f32(Isa::f16_bits(v.v[i]));
           const FG r = finish32<kDist>(rounded, p32);
-          for (int i = 0; i < kGroup; ++i) h.v[i] = Isa::f16_bits(r.v[i]);
+          for (int i = 0; i < kVectors; ++i) h.v[i] = Isa::f16_bits(r.v[i]);
         }
-        for (int i = 0; i < kGroup; i += 2) sink.put16((k + i) / 2, h.v[i], h.v[i + 1]);
+        for (int i = 0; i < kVectors; i += 2) sink.put16(i / 2, h.v[i], h.v[i + 1]);
       }
     }
   }
@@ -121,13 +110,13 @@ struct Fill {
   // first and second words, lane for lane; zip puts the two values of each pair back where their
   // words were.
   template <class V, class X, class P>
-  static PXI_L multi::Multi<V, kGroup> normal_group(const multi::Multi<X, kGroup>& x, const P& p) {
-    multi::Multi<X, kGroup / 2> a, b;
-    multi::Multi<V, kGroup / 2> z0, z1;
-    for (int h = 0; h < kGroup / 2; ++h) Isa::unzip(x.v[2 * h], x.v[2 * h + 1], a.v[h], b.v[h]);
+  static PXI_L multi::Multi<V, kVectors> normal_group(const multi::Multi<X, kVectors>& x, const P& p) {
+    multi::Multi<X, kVectors / 2> a, b;
+    multi::Multi<V, kVectors / 2> z0, z1;
+    for (int h = 0; h < kVectors / 2; ++h) Isa::unzip(x.v[2 * h], x.v[2 * h + 1], a.v[h], b.v[h]);
     sample_pair<Dist::Normal>(a, b, p, z0, z1);
-    multi::Multi<V, kGroup> v;
-    for (int h = 0; h < kGroup / 2; ++h) Isa::zip(z0.v[h], z1.v[h], v.v[2 * h], v.v[2 * h + 1]);
+    multi::Multi<V, kVectors> v;
+    for (int h = 0; h < kVectors / 2; ++h) Isa::zip(z0.v[h], z1.v[h], v.v[2 * h], v.v[2 * h + 1]);
     return v;
   }
 
