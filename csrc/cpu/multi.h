@@ -1,8 +1,8 @@
 // Multi<V, N>: N native vectors used as one lane type of N times the width. Every operation is
 // applied to each part, so the math is exactly that of V; the point is instruction-level
-// parallelism: the normal transforms are long chains of dependent multiplies and adds, and
-// running four independent vectors through each step in lockstep keeps the FP pipes busy
-// instead of waiting on latencies.
+// parallelism: Philox rounds and the normal transforms are long chains of dependent operations,
+// and running several independent vectors (a whole batch, kernel_simd.h) through each step in
+// lockstep keeps the pipes busy instead of waiting on latencies.
 #pragma once
 
 #include <cstdint>
