@@ -114,30 +114,35 @@ class _Swaps:
         self._undo: list = []
 
     def _locations(self, wanted: set) -> Iterator[tuple[Any, Any]]:
+        modules = []
         for name, mod in list(sys.modules.items()):
             if mod is None or name == __name__ or name.startswith("philoxinit."):
                 continue
             d = getattr(mod, "__dict__", None)
-            if not isinstance(d, dict):
-                continue
+            if isinstance(d, dict):
+                modules.append((mod, d))
+        namespaces = {id(d) for _, d in modules}  # scanned as modules, not again as small dicts
+        for mod, d in modules:
             hit = self._cache.get(id(mod))
             if hit is None or hit[0] is not mod or hit[1] != len(d) or hit[3] != _WATCH_VERSION[0]:
-                hit = (mod, len(d), self._scan(d), _WATCH_VERSION[0])
+                hit = (mod, len(d), self._scan(d, namespaces), _WATCH_VERSION[0])
                 self._cache[id(mod)] = hit
             for container, k in hit[2]:
                 if id(container.get(k)) in wanted:
                     yield container, k
 
     @classmethod
-    def _scan(cls, d: dict) -> list:
-        """(container, key) of every watched function in a module's dict or its small dicts."""
+    def _scan(cls, d: dict, namespaces: set) -> list:
+        """(container, key) of every watched function in a module's dict or its small dicts (other
+        than module namespaces, such as every module's ``__builtins__``: half the first scan's time)."""
         watched = _ALL_WATCHED
         found = []
         values = list(d.values())
         if not watched.isdisjoint(map(id, values)):
             found += [(d, k) for k, v in list(d.items()) if id(v) in watched]
         for v in [v for v in values if type(v) is dict]:
-            if 0 < len(v) <= cls._MAX_DICT and not watched.isdisjoint(map(id, v.values())):
+            if (0 < len(v) <= cls._MAX_DICT and id(v) not in namespaces
+                    and not watched.isdisjoint(map(id, v.values()))):
                 found += [(v, k) for k, x in list(v.items()) if id(x) in watched]
         return found
 
