@@ -33,13 +33,13 @@ constexpr int element_size_of(DType t) {
   return t == DType::Float64 ? 8 : (t == DType::Float16 || t == DType::BFloat16) ? 2 : 4;
 }
 
-// Where an iteration's vectors go: memory at p, with ordinary or non-temporal stores.
+// Where a batch's vectors go: memory at p, with ordinary or non-temporal stores.
 template <class Isa>
 struct Sink {
-  char* p;         // where element 0 of the iteration goes
+  char* p;         // where element 0 of the batch goes
   bool stream;     // non-temporal stores (p aligned to the vector size)
   template <class V>
-  PXI_L void put(int k, V v) const {  // the k-th vector (4L bytes) of the iteration
+  PXI_L void put(int k, V v) const {  // the k-th vector (4L bytes) of the batch
     char* at = p + k * Isa::L * 4;
     if (stream) Isa::stream(at, v);
     else Isa::store(at, v);
