@@ -82,6 +82,56 @@ PXI_HD_INLINE void philox4x32_10(U& c0, U& c1, U& c2, U& c3, const RoundKeys& rk
   for (int round = 0; round < 10; ++round) philox_round(c0, c1, c2, c3, rk.k[round][0], rk.k[round][1]);
 }
 
+// Blocks whose counters differ only in word 0 (one stream, one high word of the block number) share
+// half of their first two rounds: round 0's product of c2 and round 1's product of x0 are the same
+// for every block. SharedRounds holds what those constant halves contribute, computed once, so a
+// SIMD batch does 17 multiplies per block instead of 20 (and 55 vector operations instead of 60).
+struct SharedRounds {
+  uint32_t x2_key;  // round 0: x2 = hi(M0 c0) ^ x2_key
+  uint32_t x0_key;  // round 1: x0 = hi(M1 x2) ^ x0_key
+  uint32_t x2_key1; // round 1: x2 = x3 ^ x2_key1
+  uint32_t x3;      // round 1: x3, the same for every block
+};
+
+PXI_HD SharedRounds shared_rounds(uint32_t c1, uint32_t c2, uint32_t c3, const RoundKeys& rk) {
+  uint32_t hi1, lo1, hi0, lo0;
+  mulhilo(c2, kPhiloxM1, hi1, lo1);       // round 0, the constant product
+  const uint32_t x0 = hi1 ^ c1 ^ rk.k[0][0];  // round 0's x0 and x1: constants
+  const uint32_t x1 = lo1;
+  mulhilo(x0, kPhiloxM0, hi0, lo0);       // round 1, the constant product
+  return SharedRounds{c3 ^ rk.k[0][1], x1 ^ rk.k[1][0], hi0 ^ rk.k[1][1], lo0};
+}
+
+// True when blocks b .. b + n - 1 (n >= 1) all have the high word of b: no carry out of the low word.
+PXI_HD bool same_high_word(uint64_t b, uint64_t n) { return (b & 0xffffffffu) <= 0xffffffffu - (n - 1); }
+
+// Rounds 0 and 1 of blocks that share counter words 1..3 (s from shared_rounds): c0 holds counter
+// word 0 on entry; all four words hold the state after round 1 on return. The same bits as
+// philox_round twice. Lane types may overload it (multi.h runs it part by part).
+template <class U>
+PXI_HD_INLINE void philox_shared_rounds(U& c0, U& c1, U& c2, U& c3, const SharedRounds& s) {
+  U hi, lo;
+  mulhilo(c0, kPhiloxM0, hi, lo);
+  const U x2 = hi ^ U(s.x2_key), x3 = lo;
+  mulhilo(x2, kPhiloxM1, hi, lo);
+  c0 = hi ^ U(s.x0_key);
+  c1 = lo;
+  c2 = x3 ^ U(s.x2_key1);
+  c3 = U(s.x3);
+}
+
+// Philox4x32-10 of blocks that share counter words 1..3: c0 holds word 0 on entry.
+template <class U>
+PXI_HD_INLINE void philox4x32_10_shared(U& c0, U& c1, U& c2, U& c3, const SharedRounds& s, const RoundKeys& rk) {
+  philox_shared_rounds(c0, c1, c2, c3, s);
+#if defined(__CUDACC__)
+#pragma unroll
+#elif defined(__GNUC__)
+#pragma GCC unroll 8
+#endif
+  for (int round = 2; round < 10; ++round) philox_round(c0, c1, c2, c3, rk.k[round][0], rk.k[round][1]);
+}
+
 // The contract's stream: block B of stream S under key K is
 //   Philox4x32-10(key = (lo K, hi K), counter = (lo B, hi B, lo S, hi S)).
 struct Block4 {

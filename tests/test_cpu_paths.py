@@ -6,7 +6,9 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
+import reference
 import torch
 
 import philoxinit as P
@@ -180,6 +182,33 @@ def test_unaligned_starts_and_block_offsets(isa, dtype):
             ref = fill_with("scalar", 1, fn, lambda: torch.empty(257, dtype=dtype), offset=offset)
             got = fill_with(isa, 1, fn, lambda: torch.empty(257, dtype=dtype), offset=offset)
             assert_same_bits(ref, got, f"{isa} offset={offset}")
+
+
+# Block offsets that put the wrap of the counter's low word (where word 1 changes, and where the
+# SIMD kernels stop sharing their first rounds' products) at every position relative to iterations
+# (16 blocks on AVX-512, 8 on AVX2, 4 on vec128) and batches (48, 16, 8 blocks).
+WRAP_OFFSETS = [2**32 - k for k in (1, 3, 4, 5, 8, 9, 16, 17, 47, 48, 49, 96, 100)] + [2**64 - 50]
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+def test_words_across_the_counter_wrap_match_the_reference(isa):
+    """Raw words of runs long enough for whole SIMD batches on both sides of a multiple of 2^32
+    blocks, against the independent numpy Philox (tests/reference.py)."""
+    n = 4 * 400
+    for offset in WRAP_OFFSETS:
+        t = fill_with(isa, 1, _bits, lambda: torch.empty(n, dtype=torch.int32), offset=offset)
+        expect = reference.words(99, 0, offset, n).astype(np.uint32).view(np.int32)
+        assert np.array_equal(t.numpy(), expect), (isa, offset)
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+def test_values_across_the_counter_wrap_match_scalar(isa, dtype):
+    for name, fn in FILLS.items():
+        for offset in WRAP_OFFSETS[::3]:
+            ref = fill_with("scalar", 1, fn, lambda: torch.empty(1000, dtype=dtype), offset=offset)
+            got = fill_with(isa, 1, fn, lambda: torch.empty(1000, dtype=dtype), offset=offset)
+            assert_same_bits(ref, got, f"{isa} {name} offset={offset}")
 
 
 def test_carry_into_high_counter_word_matches_philox():

@@ -24,7 +24,7 @@ def _build_and_run(tmp_path, compiler, runner=(), extra=()):
     out = subprocess.run([*runner, str(exe)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     m = re.search(r"(\d+) of (\d+) cases identical; digest of all outputs ([0-9a-f]{16})", out.stdout)
-    assert m and m.group(1) == m.group(2) and int(m.group(2)) == 520, out.stdout
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) == 1040, out.stdout
     return m.group(3)
 
 

@@ -5,9 +5,12 @@
 // transformed lane by lane, store 4L words' worth of elements: 4L float32 / int32 / float16 /
 // bfloat16 elements, or 2L float64 elements. Isa::words computes the blocks of Isa::kBatch
 // iterations at once (one block per 64-bit lane, two vectors per counter word and iteration), so
-// that more independent multiply chains keep the vector pipes busy. Heads (elements before the
-// first block boundary), tails (less than one iteration left) and runs whose global step is not 1
-// go through fill_run_scalar, which computes the same bits one element at a time.
+// that more independent multiply chains keep the vector pipes busy. The blocks of an iteration
+// share their counter's words 1..3, so part of their first two rounds is computed once per run
+// (philox.h, SharedRounds). Heads (elements before the first block boundary), tails (less than one
+// iteration left), the less-than-an-iteration before a multiple of 2^32 blocks (where word 1
+// changes) and runs whose global step is not 1 go through fill_run_scalar, which computes the same
+// bits one element at a time.
 #pragma once
 #include <cstdint>
 #include <type_traits>
@@ -120,12 +123,14 @@ struct Fill {
     return v;
   }
 
-  // `iters` whole iterations from block b on, the first element at p; returns the end. Flattened
-  // so that the whole transform (normal transforms included) is inlined into the loop, once.
+  // `iters` whole iterations from block b on, the first element at p. Their blocks must share the
+  // high word of their number (run() sees to it; the blocks of a last, partial batch that are
+  // computed but not stored may not). Flattened so that the whole transform (normal transforms
+  // included) is inlined into the loop, once.
   template <DType kType>
-  __attribute__((flatten)) static char* iterate(char* p, int64_t stride, int64_t iters, uint64_t b,
-                                                const RoundKeys& rk, uint64_t r_stream,
-                                                const Prepared32& p32, const Prepared64& p64, bool stream) {
+  __attribute__((flatten)) static void iterate(char* p, int64_t stride, int64_t iters, uint64_t b,
+                                               const RoundKeys& rk, uint64_t r_stream,
+                                               const Prepared32& p32, const Prepared64& p64, bool stream) {
     constexpr int kElems = (kType == DType::Float64 ? 2 : 4) * L;  // per iteration
     constexpr int kSize = element_size_of(kType);
     using T = typename std::conditional<kSize == 8, uint64_t,
@@ -137,8 +142,10 @@ struct Fill {
     const bool nt = stream && stride == 1 && reinterpret_cast<uintptr_t>(p) % (L * 4) == 0;
     const int64_t step = stride * kSize;
     U x[kVectors];
+    const SharedRounds s = shared_rounds(static_cast<uint32_t>(b >> 32), static_cast<uint32_t>(r_stream),
+                                         static_cast<uint32_t>(r_stream >> 32), rk);
     for (int64_t it = 0; it < iters; it += kBatch, b += kBatch * L) {
-      Isa::words(b, rk, r_stream, x);
+      Isa::words(static_cast<uint32_t>(b), s, rk, x);
       const int64_t n = iters - it < kBatch ? iters - it : kBatch;
       const bool in_place = stride == 1 && n == kBatch;
       emit<kType>(x, p32, p64, Sink<Isa>{in_place ? p : reinterpret_cast<char*>(buf), in_place && nt});
@@ -148,7 +155,6 @@ struct Fill {
         for (int64_t j = 0; j < n * kElems; ++j, p += step) *reinterpret_cast<T*>(p) = buf[j];
       }
     }
-    return p;
   }
 
   // Elements [0, run.count) of a run with global step 1.
@@ -160,19 +166,33 @@ struct Fill {
     const uint64_t g0 = run.global;
     int64_t head = static_cast<int64_t>((kPerBlock - g0 % kPerBlock) % kPerBlock);
     if (head > run.count) head = run.count;
-    const int64_t iters = (run.count - head) / kElems;
-    if (iters == 0) return fill_run_scalar<kDist>(r, run);
+    if ((run.count - head) / kElems == 0) return fill_run_scalar<kDist>(r, run);
     if (head > 0) fill_run_scalar<kDist>(r, Run{g0, 1, head, run.ptr, run.stride});
 
     const Prepared32 p32 = prepare32(r.params, kDist, r.dtype);
     const Prepared64 p64 = prepare64(r.params);
     const RoundKeys rk = round_keys(static_cast<uint32_t>(r.key), static_cast<uint32_t>(r.key >> 32));
-    uint64_t b = r.offset + (g0 + static_cast<uint64_t>(head)) / kPerBlock;
-    char* p = run.ptr + head * run.stride * kSize;
-    p = iterate<kType>(p, run.stride, iters, b, rk, r.stream, p32, p64, stream);
-    const int64_t done = head + iters * kElems;
+    int64_t done = head;
+    while (run.count - done >= kElems) {
+      const uint64_t b = r.offset + (g0 + static_cast<uint64_t>(done)) / kPerBlock;
+      char* p = run.ptr + done * run.stride * kSize;
+      // SIMD up to the next multiple of 2^32 blocks, where the counter's word 1 changes (iterate
+      // needs it fixed); what is left before it, less than an iteration, goes to the scalar kernel.
+      const uint64_t to_wrap = (uint64_t{1} << 32) - (b & 0xffffffffu);
+      int64_t n = (run.count - done) / kElems;
+      if (static_cast<uint64_t>(n) > to_wrap / L) n = static_cast<int64_t>(to_wrap / L);
+      if (n > 0) {
+        iterate<kType>(p, run.stride, n, b, rk, r.stream, p32, p64, stream);
+        done += n * kElems;
+      } else {
+        const int64_t m = static_cast<int64_t>(to_wrap) * kPerBlock;
+        fill_run_scalar<kDist>(r, Run{g0 + static_cast<uint64_t>(done), 1, m, p, run.stride});
+        done += m;
+      }
+    }
     if (done < run.count)
-      fill_run_scalar<kDist>(r, Run{g0 + static_cast<uint64_t>(done), 1, run.count - done, p, run.stride});
+      fill_run_scalar<kDist>(r, Run{g0 + static_cast<uint64_t>(done), 1, run.count - done,
+                                    run.ptr + done * run.stride * kSize, run.stride});
   }
 };
 

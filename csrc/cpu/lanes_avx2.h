@@ -189,21 +189,13 @@ struct Isa {
   // Iterations whose blocks words() computes at once (lanes_avx512.h says why).
   static constexpr int kBatch = 2;
   // The four words of blocks b .. b+8 kBatch-1 of (key, stream), in element order: vector k holds
-  // blocks 2k, 2k+1.
-  static PXI_L void words(uint64_t b, const RoundKeys& rk, uint64_t stream, VU (&x)[4 * kBatch]) {
+  // blocks 2k, 2k+1. Only counter word 0 differs between them (lanes_avx512.h).
+  static PXI_L void words(uint32_t b, const SharedRounds& s, const RoundKeys& rk, VU (&x)[4 * kBatch]) {
     constexpr int H = 2 * kBatch;  // vectors of 4 blocks
-    const __m256i base = _mm256_set1_epi64x(static_cast<long long>(b & 0xffffffffu));
-    const __m256i hi = _mm256_set1_epi64x(static_cast<long long>(b >> 32));
-    const __m256i j = _mm256_set_epi64x(3, 2, 1, 0);
+    const __m256i base = _mm256_add_epi32(_mm256_set1_epi64x(b), _mm256_set_epi64x(3, 2, 1, 0));
     multi::Multi<VP, H> c0, c1, c2, c3;
-    for (int h = 0; h < H; ++h) {
-      const __m256i lo = _mm256_add_epi64(base, _mm256_add_epi64(j, _mm256_set1_epi64x(4 * h)));
-      c0.v[h] = lo;
-      c1.v[h] = _mm256_add_epi64(hi, _mm256_srli_epi64(lo, 32));
-      c2.v[h] = VP(static_cast<uint32_t>(stream));
-      c3.v[h] = VP(static_cast<uint32_t>(stream >> 32));
-    }
-    philox4x32_10(c0, c1, c2, c3, rk);
+    for (int h = 0; h < H; ++h) c0.v[h] = _mm256_add_epi32(base, _mm256_set1_epi64x(4 * h));
+    philox4x32_10_shared(c0, c1, c2, c3, s, rk);
     for (int h = 0; h < H; ++h) {
       // (w0, w1) and (w2, w3) of block 4h + j in 64-bit lane j, then blocks in order.
       const __m256i w01 = _mm256_blend_epi32(c0.v[h].v, _mm256_slli_epi64(c1.v[h].v, 32), 0xAA);

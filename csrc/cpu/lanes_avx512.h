@@ -190,23 +190,15 @@ struct Isa {
   // pipes' limit is about 0.26. (Normal: 0.77 with 32, 0.74 with 48, 0.72 with 64.)
   static constexpr int kBatch = 3;
   // The four words of blocks b .. b + 16 kBatch - 1 of (key, stream), in element order: vector k
-  // holds words 16k .. 16k+15 of the stretch (blocks 4k .. 4k+3).
-  static PXI_L void words(uint64_t b, const RoundKeys& rk, uint64_t stream, VU (&x)[4 * kBatch]) {
+  // holds words 16k .. 16k+15 of the stretch (blocks 4k .. 4k+3). The blocks share the high word of
+  // their number (kernel_simd.h sees to it), so only counter word 0 differs: b's low word + lane.
+  static PXI_L void words(uint32_t b, const SharedRounds& s, const RoundKeys& rk, VU (&x)[4 * kBatch]) {
     constexpr int H = 2 * kBatch;  // vectors of 8 blocks
-    // Counter words per 64-bit lane: block b + j in lane j of half h (j = 0..7 -> block 8h + j).
-    // 64-bit adds give the low word and, shifted down, the carry into the high word.
-    const __m512i base = _mm512_set1_epi64(static_cast<long long>(b & 0xffffffffu));
-    const __m512i hi = _mm512_set1_epi64(static_cast<long long>(b >> 32));
-    const __m512i j = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    // Block b + 8h + j in 64-bit lane j of vector h (no carry out of the low word: see above).
+    const __m512i base = _mm512_add_epi32(_mm512_set1_epi64(b), _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
     multi::Multi<VP, H> c0, c1, c2, c3;
-    for (int h = 0; h < H; ++h) {
-      const __m512i lo = _mm512_add_epi64(base, _mm512_add_epi64(j, _mm512_set1_epi64(8 * h)));
-      c0.v[h] = lo;
-      c1.v[h] = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 32));
-      c2.v[h] = VP(static_cast<uint32_t>(stream));
-      c3.v[h] = VP(static_cast<uint32_t>(stream >> 32));
-    }
-    philox4x32_10(c0, c1, c2, c3, rk);
+    for (int h = 0; h < H; ++h) c0.v[h] = _mm512_add_epi32(base, _mm512_set1_epi64(8 * h));
+    philox4x32_10_shared(c0, c1, c2, c3, s, rk);
     // Words 0,1 and 2,3 of each block side by side (low halves only), then blocks in order.
     const __m512i pair = _mm512_set_epi32(30, 14, 28, 12, 26, 10, 24, 8, 22, 6, 20, 4, 18, 2, 16, 0);
     const __m512i q_lo = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);

@@ -187,18 +187,14 @@ struct Isa {
   using D = VD;
   // Iterations whose blocks words() computes at once (lanes_avx512.h says why).
   static constexpr int kBatch = 2;
-  // The four words of blocks b .. b+4 kBatch-1, in element order: vector k holds block k.
-  static PXI_L void words(uint64_t b, const RoundKeys& rk, uint64_t stream, VU (&x)[4 * kBatch]) {
+  // The four words of blocks b .. b+4 kBatch-1, in element order: vector k holds block k. Only
+  // counter word 0 differs between them (lanes_avx512.h).
+  static PXI_L void words(uint32_t b, const SharedRounds& s, const RoundKeys& rk, VU (&x)[4 * kBatch]) {
     constexpr int H = 2 * kBatch;  // vectors of 2 blocks
     multi::Multi<VP, H> c0, c1, c2, c3;
-    for (int h = 0; h < H; ++h) {  // blocks b + 2h, b + 2h + 1; the carry goes into the high word
-      const u64x2 lo = (b & 0xffffffffu) + u64x2{2u * h, 2u * h + 1};
-      c0.v[h] = VP(lo);
-      c1.v[h] = VP((b >> 32) + (lo >> 32));
-      c2.v[h] = VP(static_cast<uint32_t>(stream));
-      c3.v[h] = VP(static_cast<uint32_t>(stream >> 32));
-    }
-    philox4x32_10(c0, c1, c2, c3, rk);
+    const u64x2 base = u64x2{b, b + 1u};
+    for (int h = 0; h < H; ++h) c0.v[h] = VP(base + 2u * h);
+    philox4x32_10_shared(c0, c1, c2, c3, s, rk);
     for (int h = 0; h < H; ++h) {  // the low halves (lanes 0 and 2 as uint32) of the four words
       const u32x4 w0 = (u32x4)c0.v[h].v, w1 = (u32x4)c1.v[h].v, w2 = (u32x4)c2.v[h].v, w3 = (u32x4)c3.v[h].v;
       const u32x4 w01 = __builtin_shufflevector(w0, w1, 0, 4, 2, 6);  // b0w0 b0w1 b1w0 b1w1

@@ -135,11 +135,17 @@ template <class V, int N>
 PXI_M void mulhilo(const Multi<V, N>& a, uint32_t m, Multi<V, N>& hi, Multi<V, N>& lo) {
   for (int i = 0; i < N; ++i) mulhilo(a.v[i], m, hi.v[i], lo.v[i]);
 }
-// A Philox round part by part: four temporaries live at a time, not 4N (philox.h).
+// Philox rounds part by part: four temporaries live at a time, not 4N (philox.h).
 template <class V, int N>
 PXI_M void philox_round(Multi<V, N>& c0, Multi<V, N>& c1, Multi<V, N>& c2, Multi<V, N>& c3, const uint32_t& k0,
                         const uint32_t& k1) {
   for (int i = 0; i < N; ++i) philoxinit::philox_round(c0.v[i], c1.v[i], c2.v[i], c3.v[i], k0, k1);
+}
+
+template <class V, int N>
+PXI_M void philox_shared_rounds(Multi<V, N>& c0, Multi<V, N>& c1, Multi<V, N>& c2, Multi<V, N>& c3,
+                                const SharedRounds& s) {
+  for (int i = 0; i < N; ++i) philoxinit::philox_shared_rounds(c0.v[i], c1.v[i], c2.v[i], c3.v[i], s);
 }
 
 template <class M, int N>
