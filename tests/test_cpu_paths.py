@@ -1,6 +1,7 @@
 """The CPU kernels write the same bits on every path: scalar, portable 128-bit vectors (vec128),
 AVX2, AVX-512, any thread count, any chunking, any layout. Everything is compared bit for bit against the portable scalar kernel."""
 
+import ctypes
 import os
 import subprocess
 import sys
@@ -264,6 +265,32 @@ def test_thread_counts_do_not_change_bits(dtype):
             for threads in (1, 2, 3, 4):
                 got = fill_with(isa, threads, fn, lambda: torch.empty(n, dtype=dtype))
                 assert_same_bits(ref, got, f"{isa} threads={threads}")
+
+
+def _resident(t, at_byte):
+    """Whether the page holding byte ``at_byte`` of t's storage is mapped (mincore)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    page = os.sysconf("SC_PAGE_SIZE")
+    vec = ctypes.c_ubyte(0)
+    assert libc.mincore((t.data_ptr() + at_byte) & ~(page - 1), page, ctypes.byref(vec)) == 0
+    return bool(vec.value & 1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fresh-page population is Linux's")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fresh_memory_gets_the_bits_of_written_memory(threads):
+    # Memory never written is mapped in stretches just before each is filled; the bits are those of
+    # a fill into memory that is already mapped. 48 MB: above glibc's largest mmap threshold, so
+    # torch.empty returns a fresh mapping.
+    n = 12_000_017
+    for isa in ISAS:
+        for fn in (_uniform, _normal):
+            written = fill_with(isa, threads, fn, lambda: torch.zeros(n))
+            fresh = torch.empty(n)
+            assert not _resident(fresh, fresh.nbytes - 1), "torch.empty gave memory already mapped"
+            fill_with(isa, threads, fn, lambda: fresh)
+            assert_same_bits(written, fresh, f"{isa} threads={threads}")
 
 
 def test_threads_with_strided_and_boxed_requests():

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "first_touch.h"
 #include "isa.h"
 #include "kernel_scalar.h"
 #include "runs.h"
@@ -161,12 +162,36 @@ int64_t work(const FillRequest& r) {
 
 bool use_stream(const FillRequest& r) { return r.numel() * element_size(r.dtype) >= kStreamBytes; }
 
+// A piece of contiguous memory that has not been touched yet (a tensor just allocated: whole-model
+// init, torch.empty then init) is mapped kPopulateBytes at a time, each stretch just before it is
+// filled, so that the pages the kernel zeroes are still in cache when the fill writes them, and
+// the pages are mapped in one call instead of one fault each. A fresh GiB of float32 uniforms, two
+// threads, 2-vCPU Zen 5 guest: 0.253 s fault by fault, 0.207 s populated (median of 6 processes
+// each). Whether the piece is fresh is asked of its last page only (malloc writes its header into
+// the first page of a fresh mapping): one system call per piece, nothing more for memory that is
+// already mapped.
+constexpr int64_t kPopulateBytes = int64_t(256) << 10;
+
+void fill_range(cpu::RangeFill fn, const FillRequest& r, int64_t first, int64_t last) {
+  const bool stream = use_stream(r);
+  const int64_t es = element_size(r.dtype);
+  char* const base = static_cast<char*>(r.data);
+  const bool contiguous = r.ndim == 1 && r.strides[0] == 1;
+  if (!contiguous || (last - first) * es < 2 * kPopulateBytes || !cpu::untouched(base + last * es - 1))
+    return fn(&r, first, last, stream);
+  const int64_t step = kPopulateBytes / es / kGranule * kGranule;  // whole SIMD iterations
+  for (int64_t begin = first; begin < last; begin += step) {
+    const int64_t end = last - begin < step ? last : begin + step;
+    cpu::populate_for_write(base + begin * es, base + end * es);
+    fn(&r, begin, end, stream);
+  }
+}
+
 void run_task(void* ctx, int64_t t) {
   const Job& job = *static_cast<const Job*>(ctx);
   for (size_t i = job.task_first[t]; i < job.task_first[t + 1]; ++i) {
     const Piece& p = job.pieces[i];
-    const FillRequest& r = job.requests[p.req];
-    job.fn(&r, p.begin, p.end, use_stream(r));
+    fill_range(job.fn, job.requests[p.req], p.begin, p.end);
   }
 }
 
@@ -195,7 +220,7 @@ void fill_cpu(const FillRequest* requests, size_t count, int threads) {
     total_work += work(requests[i]);
   }
   if (threads <= 1 || total_work < kParallelMin) {
-    for (size_t i = 0; i < count; ++i) fn(&requests[i], 0, requests[i].numel(), use_stream(requests[i]));
+    for (size_t i = 0; i < count; ++i) fill_range(fn, requests[i], 0, requests[i].numel());
     return;
   }
   // Tasks of about total / (4 threads) elements, so that a thread slowed by other work on its
