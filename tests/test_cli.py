@@ -72,6 +72,14 @@ def test_bench_prints_machine_line_and_table(quick_run):
         assert any(line.startswith(c.name + " ") for line in lines), c.name
 
 
+def test_cpu_name_shows_family_and_model():
+    x86 = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n\nprocessor\t: 1\nmodel name\t: other\n"
+    assert bench.cpu_name(x86) == "AMD EPYC (family 26, model 2)"
+    arm = "processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\n"
+    assert bench.cpu_name(arm) == ""
+    assert bench.cpu_name("model name\t: Some CPU\n") == "Some CPU"
+
+
 def test_bench_cold_counts_page_faults(tmp_path):
     out = tmp_path / "cold.json"
     rc = cli.main(["bench", "--cold", "--sizes", "256x256", "--repeats", "2", "--cases", "kaiming_uniform_",
