@@ -154,10 +154,14 @@ def test_fills_release_the_gil():
 
 INTERRUPT_SCRIPT = textwrap.dedent(
     r"""
-    import json, sys, time
+    import json, signal, sys, time
     import numpy as np, torch
     import philoxinit as P
     import reference as ref
+
+    # Python leaves SIGINT ignored when it starts with it ignored (a test run launched in the
+    # background): raise KeyboardInterrupt on SIGINT whatever the suite was started from.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     big = torch.empty(1 << 28)  # 1 GiB of float32
     P.normal_(big, seed=5)
