@@ -9,11 +9,12 @@ namespace philoxinit {
 namespace cpu {
 
 // True when the page holding p has never been touched (not resident). False where the system
-// cannot tell, or cannot populate.
+// cannot tell.
 bool untouched(const void* p);
 
 // Maps the whole pages inside [begin, end) for writing, in one call. Best effort: where the
-// kernel refuses, the stores that follow fault the pages in as they always do.
+// kernel refuses (before Linux 5.14, or a mapping it cannot populate), the stores that follow fault
+// the pages in as they always do, and the refusal cost one system call.
 void populate_for_write(void* begin, void* end);
 
 }  // namespace cpu
