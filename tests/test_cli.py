@@ -178,3 +178,14 @@ def test_bench_model_runs_the_model_benchmarks(monkeypatch):
     assert seen == [["--models", "gpt2"], ["--models", "gpt2,llama,vit"]]
 
 
+
+
+def test_model_bench_measures_in_fresh_processes_and_passes_the_huge_page_switch():
+    import philoxinit.bench_models as bm
+
+    rows = bm.measure(["gpt2"], ["philoxinit"], timeout=300, log=lambda s: None, huge_pages=True)
+    (row,) = rows
+    assert 124e6 < row["params"] < 125e6
+    assert row["huge_pages"] is True and row["seconds"] > 0
+    assert row["peak_rss_bytes"] <= 1.2 * row["bytes"]
+    assert "| gpt2 | philoxinit | 124.4M |" in bm.format_table(rows)

@@ -16,10 +16,16 @@ Variants (each runs in a fresh subprocess, so its peak memory is its own):
   ``init_weights()``).
 * ``philoxinit``: construct on meta (timm: ``deferred_init``), then ``philoxinit.materialize``.
 
-Time is wall time from the start of construction to an initialized model (imports excluded, and the
-imports torch makes on its first meta-device ``normal_``); CPU
+Time is wall time from the start of construction to an initialized model (imports excluded: each
+process builds the model once on the meta device first, which loads what torch, transformers and
+timm import lazily); CPU
 is the process's user + system CPU time over the same span (all threads, first-touch page faults
 included), a fairer figure on a busy machine.
+``--huge-pages`` runs every process with ``THP_MEM_ALLOC_ENABLE=1``, PyTorch's own switch: its CPU
+allocator then aligns allocations of 2 MiB and more to 2 MiB and asks the kernel for transparent
+huge pages, so first-touch page faults map 2 MiB at a time (Linux with THP ``madvise`` or
+``always``). It helps every variant; it is opt-in because compacting memory for huge pages can
+stall when memory is fragmented.
 ``peak RSS`` is the process's peak resident memory minus its resident memory just before
 construction; ``x params`` is that over the parameter bytes. Speed-ups are against ``eager`` and
 ``loop`` of the same model, measured on the same machine in the same run.
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -181,8 +188,12 @@ def _worker(model: str, variant: str) -> dict:
     if model == "vit":
         import timm  # noqa: F401
     # torch imports ~800 modules (sympy among them) the first time a meta tensor is drawn from
-    # (meta normal_): a once-per-process cost, excluded like every other import
+    # (meta normal_), and transformers imports a model's modules (flex attention and scipy among
+    # them for Llama, ~0.7 s) on its first from_config: once-per-process costs, excluded like every
+    # other import by one build of the model on the meta device first.
     torch.empty(1, device="meta").normal_()
+    with torch.device("meta"):
+        _build(model, "eager")
     torch.manual_seed(0)
     before = _rss_kb("VmRSS")
     c0 = _cpu_seconds()
@@ -209,19 +220,26 @@ def _worker(model: str, variant: str) -> dict:
         "bytes": nbytes,
         "peak_rss_bytes": max(0, peak - before) * 1024,
         "threads": torch.get_num_threads(),
+        "huge_pages": os.environ.get("THP_MEM_ALLOC_ENABLE") == "1",
     }
 
 
-def _run_child(model: str, variant: str, timeout: float) -> dict:
+def _run_child(model: str, variant: str, timeout: float, huge_pages: bool = False) -> dict:
     cmd = [sys.executable, "-m", "philoxinit.bench_models", "--worker", model, variant]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    env = dict(os.environ)
+    if huge_pages:
+        env["THP_MEM_ALLOC_ENABLE"] = "1"
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{model}/{variant} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(models, variants, repeats: int = 1, timeout: float = 600.0, log=print) -> List[dict]:
-    """Median over ``repeats`` fresh processes of each (model, variant)."""
+def measure(
+    models, variants, repeats: int = 1, timeout: float = 600.0, log=print, huge_pages: bool = False
+) -> List[dict]:
+    """Median over ``repeats`` fresh processes of each (model, variant); ``huge_pages`` sets torch's
+    THP_MEM_ALLOC_ENABLE=1 in every process (see the module docstring)."""
     rows = []
     for model in models:
         why = _availability(model)
@@ -230,7 +248,7 @@ def measure(models, variants, repeats: int = 1, timeout: float = 600.0, log=prin
             rows.append({"model": model, "skipped": why})
             continue
         for variant in variants:
-            runs = [_run_child(model, variant, timeout) for _ in range(repeats)]
+            runs = [_run_child(model, variant, timeout, huge_pages) for _ in range(repeats)]
             row = dict(runs[0])
             row["seconds"] = statistics.median(r["seconds"] for r in runs)
             row["cpu_seconds"] = statistics.median(r["cpu_seconds"] for r in runs)
@@ -284,6 +302,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=1, help="fresh processes per variant (median; default 1)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per process")
     p.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    p.add_argument(
+        "--huge-pages",
+        action="store_true",
+        help="every process with THP_MEM_ALLOC_ENABLE=1 (torch's allocator asks for transparent huge pages)",
+    )
     p.add_argument("--worker", nargs=2, metavar=("MODEL", "VARIANT"), help=argparse.SUPPRESS)
     return p
 
@@ -305,7 +328,7 @@ def run_model_bench(argv: Optional[List[str]] = None) -> int:
             print(f"unknown variant {v!r}; choose from {', '.join(VARIANTS)}", file=sys.stderr)
             return 2
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
-    rows = measure(models, variants, args.repeats, args.timeout, log)
+    rows = measure(models, variants, args.repeats, args.timeout, log, args.huge_pages)
     print(format_table(rows))
     if args.json:
         with open(args.json, "w") as f:
