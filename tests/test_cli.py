@@ -178,8 +178,6 @@ def test_bench_model_runs_the_model_benchmarks(monkeypatch):
     assert seen == [["--models", "gpt2"], ["--models", "gpt2,llama,vit"]]
 
 
-
-
 def test_model_bench_measures_in_fresh_processes_and_passes_the_huge_page_switch():
     import philoxinit.bench_models as bm
 
