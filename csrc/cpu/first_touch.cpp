@@ -38,14 +38,25 @@ void populate_for_write(void* begin, void* end) {
   if (b > a) (void)madvise(reinterpret_cast<void*>(a), b - a, MADV_POPULATE_WRITE);
 }
 
+namespace {
+// Whether MADV_HUGEPAGE can give a mapping huge pages: 4 KiB base pages and THP "always" or
+// "madvise" (read once per process).
+bool huge_pages_possible() {
+  static const bool possible = [] {
+    char mode[128] = {0};
+    if (FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r")) {
+      if (!std::fgets(mode, sizeof mode, f)) mode[0] = 0;
+      std::fclose(f);
+    }
+    return page_size() == 4096 && (std::strstr(mode, "[always]") || std::strstr(mode, "[madvise]"));
+  }();
+  return possible;
+}
+}  // namespace
+
 int64_t free_huge_page_bytes() {
   constexpr int kHugeOrder = 9;  // 2^9 pages of 4 KiB: 2 MiB
-  char mode[128] = {0};
-  if (FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r")) {
-    if (!std::fgets(mode, sizeof mode, f)) mode[0] = 0;
-    std::fclose(f);
-  }
-  if (page_size() != 4096 || (!std::strstr(mode, "[always]") && !std::strstr(mode, "[madvise]"))) return 0;
+  if (!huge_pages_possible()) return 0;
   FILE* f = std::fopen("/proc/buddyinfo", "r");
   if (!f) return 0;
   // Lines "Node 0, zone Normal n0 n1 ... n10": free blocks of 2^k pages for k = 0, 1, ...

@@ -19,7 +19,7 @@ void populate_for_write(void* begin, void* end);
 
 // Bytes of free memory the kernel holds in blocks of 2 MiB or more (/proc/buddyinfo): what it can
 // hand out as transparent huge pages without compacting memory first. 0 where transparent huge
-// pages cannot be asked for (THP "never", or not Linux).
+// pages cannot be asked for (THP "never", base pages other than 4 KiB, or not Linux).
 int64_t free_huge_page_bytes();
 
 // Asks for transparent huge pages on the whole 2 MiB pages inside [begin, end).
