@@ -160,7 +160,11 @@ int64_t work(const FillRequest& r) {
   return r.numel() * per;
 }
 
-bool use_stream(const FillRequest& r) { return r.numel() * element_size(r.dtype) >= kStreamBytes; }
+int64_t byte_count(const FillRequest& r) { return r.numel() * element_size(r.dtype); }
+// One run of memory with unit stride (what the first-touch steps below can map ahead).
+bool contiguous(const FillRequest& r) { return r.ndim == 1 && r.strides[0] == 1; }
+
+bool use_stream(const FillRequest& r) { return byte_count(r) >= kStreamBytes; }
 
 // A piece of contiguous memory that has not been touched yet (a tensor just allocated: whole-model
 // init, torch.empty then init) is mapped kPopulateBytes at a time, each stretch just before it is
@@ -176,8 +180,7 @@ void fill_range(cpu::RangeFill fn, const FillRequest& r, int64_t first, int64_t 
   const bool stream = use_stream(r);
   const int64_t es = element_size(r.dtype);
   char* const base = static_cast<char*>(r.data);
-  const bool contiguous = r.ndim == 1 && r.strides[0] == 1;
-  if (!contiguous || (last - first) * es < 2 * kPopulateBytes || !cpu::untouched(base + last * es - 1))
+  if (!contiguous(r) || (last - first) * es < 2 * kPopulateBytes || !cpu::untouched(base + last * es - 1))
     return fn(&r, first, last, stream);
   const int64_t step = kPopulateBytes / es / kGranule * kGranule;  // whole SIMD iterations
   for (int64_t begin = first; begin < last; begin += step) {
@@ -199,9 +202,8 @@ void advise_huge_pages_if_free(const FillRequest* requests, size_t count) {
   int64_t bytes = 0;
   for (size_t i = 0; i < count; ++i) {
     const FillRequest& r = requests[i];
-    const int64_t n = r.numel() * element_size(r.dtype);
-    const bool contiguous = r.ndim == 1 && r.strides[0] == 1;
-    if (contiguous && n >= kHugeMinBytes && cpu::untouched(static_cast<char*>(r.data) + n - 1)) {
+    const int64_t n = byte_count(r);
+    if (contiguous(r) && n >= kHugeMinBytes && cpu::untouched(static_cast<char*>(r.data) + n - 1)) {
       fresh.push_back(&r);
       bytes += n;
     }
@@ -209,7 +211,7 @@ void advise_huge_pages_if_free(const FillRequest* requests, size_t count) {
   if (fresh.empty() || cpu::free_huge_page_bytes() < bytes + bytes / 4) return;
   for (const FillRequest* r : fresh) {
     char* const base = static_cast<char*>(r->data);
-    cpu::advise_huge_pages(base, base + r->numel() * element_size(r->dtype));
+    cpu::advise_huge_pages(base, base + byte_count(*r));
   }
 }
 

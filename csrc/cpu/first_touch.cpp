@@ -22,6 +22,20 @@ uintptr_t page_size() {
   static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   return page;
 }
+
+// Whether MADV_HUGEPAGE can give a mapping huge pages: 4 KiB base pages and THP "always" or
+// "madvise" (read once per process).
+bool huge_pages_possible() {
+  static const bool possible = [] {
+    char mode[128] = {0};
+    if (FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r")) {
+      if (!std::fgets(mode, sizeof mode, f)) mode[0] = 0;
+      std::fclose(f);
+    }
+    return page_size() == 4096 && (std::strstr(mode, "[always]") || std::strstr(mode, "[madvise]"));
+  }();
+  return possible;
+}
 }  // namespace
 
 bool untouched(const void* p) {
@@ -37,22 +51,6 @@ void populate_for_write(void* begin, void* end) {
   const uintptr_t b = reinterpret_cast<uintptr_t>(end) & ~(page - 1);
   if (b > a) (void)madvise(reinterpret_cast<void*>(a), b - a, MADV_POPULATE_WRITE);
 }
-
-namespace {
-// Whether MADV_HUGEPAGE can give a mapping huge pages: 4 KiB base pages and THP "always" or
-// "madvise" (read once per process).
-bool huge_pages_possible() {
-  static const bool possible = [] {
-    char mode[128] = {0};
-    if (FILE* f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r")) {
-      if (!std::fgets(mode, sizeof mode, f)) mode[0] = 0;
-      std::fclose(f);
-    }
-    return page_size() == 4096 && (std::strstr(mode, "[always]") || std::strstr(mode, "[madvise]"));
-  }();
-  return possible;
-}
-}  // namespace
 
 int64_t free_huge_page_bytes() {
   constexpr int kHugeOrder = 9;  // 2^9 pages of 4 KiB: 2 MiB
