@@ -1,7 +1,10 @@
 // log and the lower-tail normal quantile from basic IEEE operations (included by transforms.h).
-// Op for op as python/philoxinit/_quantile_ref.py, which documents the formulae; the constants
-// are generated into quantile_coeffs.h by tools/fit_quantile.py. Lane types as in transforms.h;
-// they also need <= and any(mask) (any() only skips rarely needed regions, never changes bits).
+// The roundings of python/philoxinit/_quantile_ref.py, which documents the formulae, op for op
+// except for rewrites that give the same bits with fewer operations: the polynomial in w - C at
+// its negative (horner_at_negative), and the sign applied to x rather than to the product. The
+// constants are generated into quantile_coeffs.h by tools/fit_quantile.py. Lane types as in
+// transforms.h; they also need <= and any(mask) (any() only skips rarely needed regions, never
+// changes bits).
 // Smallest probability the quantile is fitted for (truncated normal clamps to it).
 constexpr float kQMin_f32 = 0x1p-126f;
 constexpr double kQMin_f64 = 0x1p-1000;
@@ -45,39 +48,50 @@ PXI_HD D log_f64(D y) {
                    kLn2Hi_f64, kLn2Lo_f64);
 }
 
-// The quantile's magnitude from x = 1 - 2q and y = 4q(1 - q) = 1 - x^2 (the caller computes both
-// in the way that is precise for it): -Phi^-1(q) = x g(w), w = -log y. g is a polynomial in w for
-// w < W[0] (|z| < 2.93, 99.7% of draws) and in sqrt(w) beyond.
-template <class F>
-PXI_HD F quantile_magnitude_f32(F x, F y) {
+// Horner's rule at -t, computed at t: c - p t in place of p (-t) + c, the same roundings (IEEE
+// rounding is symmetric), one negation less.
+template <class V, class C, int N>
+PXI_HD V horner_at_negative(const C (&c)[N], V t) {
+  V p = V(c[0]);
+  for (int k = 1; k < N; ++k) p = V(c[k]) - p * t;
+  return p;
+}
+
+// The normal quantile's magnitude at the lower-tail probability q in (0, 1/2], -Phi^-1(q) =
+// x g(w) with x = 1 - 2q, y = 4q(1 - q) = 1 - x^2 and w = -log y, given the sign bit `sign` (x >= 0,
+// and a product's sign is the xor of its factors'). g is a polynomial in w for w < W[0] (|z| < 2.93,
+// 99.7% of draws) and in sqrt(w) beyond. The polynomial in w - C is evaluated at its negative,
+// log y + C, with horner_at_negative; the tail test asks whether any part of a lane group needs
+// the tail at all before building its mask.
+template <class F, class U>
+PXI_HD F quantile_signed_f32(F q, U sign) {
   using namespace coeffs;
-  const F w = -log_f32(y);
-  F p = horner(kP1_f32, w - F(kC1_f32));
-  const auto tail = F(kW_f32[0]) <= w;
-  if (any(tail)) {
+  const F y = (F(4.0f) * q) * (F(1.0f) - q);
+  const F x = from_bits(as_bits(F(1.0f) - F(2.0f) * q) ^ sign, F(0.0f));
+  const F lg = log_f32(y);  // -w
+  F p = horner_at_negative(kP1_f32, lg + F(kC1_f32));
+  const auto lowest = min_of_parts(lg);
+  if (any(lowest <= decltype(lowest)(-kW_f32[0]))) {
+    const F w = -lg;
     const F s = vsqrt(w);
     F pt = horner(kP2_f32, s - F(kC2_f32));
     const auto r3 = F(kW_f32[1]) <= w;
     if (any(r3)) pt = select(r3, horner(kP3_f32, s - F(kC3_f32)), pt);
-    p = select(tail, pt, p);
+    p = select(F(kW_f32[0]) <= w, pt, p);
   }
   return x * p;
 }
 
-// Phi^-1(q) <= 0 for q in (0, 1/2].
-template <class F>
-PXI_HD F quantile_lower_f32(F q) {
-  const F y = (F(4.0f) * q) * (F(1.0f) - q);
-  return -quantile_magnitude_f32(F(1.0f) - F(2.0f) * q, y);
-}
-
-template <class D>
-PXI_HD D quantile_magnitude_f64(D x, D y) {
+template <class D, class Q>
+PXI_HD D quantile_signed_f64(D q, Q sign) {
   using namespace coeffs;
-  const D w = -log_f64(y);
-  D p = horner(kP1_f64, w - D(kC1_f64));
-  const auto tail = D(kW_f64[0]) <= w;
-  if (any(tail)) {
+  const D y = (D(4.0) * q) * (D(1.0) - q);
+  const D x = from_bits(as_bits(D(1.0) - D(2.0) * q) ^ sign, D(0.0));
+  const D lg = log_f64(y);
+  D p = horner_at_negative(kP1_f64, lg + D(kC1_f64));
+  const auto lowest = min_of_parts(lg);
+  if (any(lowest <= decltype(lowest)(-kW_f64[0]))) {
+    const D w = -lg;
     const D s = vsqrt(w);
     D pt = horner(kP2_f64, s - D(kC2_f64));
     const auto r3 = D(kW_f64[1]) <= w;
@@ -90,13 +104,7 @@ PXI_HD D quantile_magnitude_f64(D x, D y) {
         if (any(r5)) pt = select(r5, horner(kP5_f64, s - D(kC5_f64)), pt);
       }
     }
-    p = select(tail, pt, p);
+    p = select(D(kW_f64[0]) <= w, pt, p);
   }
   return x * p;
-}
-
-template <class D>
-PXI_HD D quantile_lower_f64(D q) {
-  const D y = (D(4.0) * q) * (D(1.0) - q);
-  return -quantile_magnitude_f64(D(1.0) - D(2.0) * q, y);
 }

@@ -85,6 +85,9 @@ PXI_HD double vsqrt(double x) {
 #endif
 }
 PXI_HD bool any(bool m) { return m; }
+// The lane-wise minimum over the parts of a lane group (multi.h); a lane type is one part.
+template <class V>
+PXI_HD V min_of_parts(V v) { return v; }
 
 // Horner's rule with separate multiply and add, coefficients highest degree first.
 template <class V, class C, int N>
@@ -186,19 +189,20 @@ PXI_HD void normal_pair_f64(Q a, Q b, double mean, double std, D& v0, D& v1) {
 //     (relative error in delta below 2^-21), so intervals narrower than a float32 step of Phi keep
 //     full resolution anywhere.
 // v = mean + std (flip z); the caller clamps it to the dtype-rounded bounds.
-// The lower-tail quantile of each lane precision, as a functor so one std_trunc serves both.
-struct QuantileLowerF32 {
-  template <class F>
-  PXI_HD F operator()(F q) const { return quantile_lower_f32(q); }
+// The signed quantile of each lane precision, as a functor so one std_trunc serves both.
+struct QuantileF32 {
+  template <class F, class U>
+  PXI_HD F operator()(F q, U sign) const { return quantile_signed_f32(q, sign); }
 };
-struct QuantileLowerF64 {
-  template <class D>
-  PXI_HD D operator()(D q) const { return quantile_lower_f64(q); }
+struct QuantileF64 {
+  template <class D, class Q>
+  PXI_HD D operator()(D q, Q sign) const { return quantile_signed_f64(q, sign); }
 };
 
-// The standardized value z for u in (0, 1); V is a float or double lane type, S its scalar.
-template <class V, class S, class Quantile>
-PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile_lower) {
+// The standardized value z for u in (0, 1); V is a float or double lane type, S its scalar, W its
+// unsigned integer scalar.
+template <class V, class S, class W, class Quantile>
+PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile) {
   if (series) {
     const V alpha = V(t0);
     const V T = u * V(dt);
@@ -206,22 +210,27 @@ PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile_lower
     const V k3 = ((alpha * alpha) * V(S(2)) + V(S(1))) / V(S(6));
     return alpha + (T + (T * T) * (k2 + T * k3));
   }
+  // z = Phi^-1(q) through the lower tail: -|z| at min(q, 1 - q) (1 - q is exact above 1/2, so
+  // this is "1 - q if q > 1/2 else q"), and z's sign is that of q - 1/2 (1/2 - q is exact, and +0
+  // at q = 1/2, where |z| = +0 and z = -0).
   const V q = V(t0) + u * V(dt);
-  const auto upper = V(S(0.5)) < q;
-  const V z = quantile_lower(vmax(select(upper, V(S(1)) - q, q), V(qmin)));
-  return select(upper, -z, z);
+  const auto sign_bit = decltype(as_bits(q))(W(1) << (8 * sizeof(W) - 1));
+  return quantile(vmax(vmin(q, V(S(1)) - q), V(qmin)), (as_bits(V(S(0.5)) - q) & sign_bit) ^ sign_bit);
 }
 
+// u = (x >> 8) 2^-24 + 2^-25, computed as the odd integer 2 (x >> 8) + 1 < 2^25 converted with
+// one rounding and scaled by 2^-25: the same rounding as adding 1/2 to x >> 8 in float32.
+// flip = +-1 multiplies std, not z: the same product, one operation less per value.
 template <class F, class U>
 PXI_HD F trunc_normal_f32(U x, float t0, float dt, float flip, bool series, float mean, float std) {
-  const F u = (to_float_i31(x >> 8) + F(0.5f)) * F(0x1p-24f);
-  return F(mean) + F(std) * (std_trunc(u, t0, dt, series, kQMin_f32, QuantileLowerF32{}) * F(flip));
+  const F u = to_float_i31((x >> 7) | U(1u)) * F(0x1p-25f);
+  return F(mean) + F(std * flip) * std_trunc<F, float, uint32_t>(u, t0, dt, series, kQMin_f32, QuantileF32{});
 }
 template <class D, class Q>
 PXI_HD D trunc_normal_f64(Q bits, double t0, double dt, double flip, bool series, double mean,
                           double std) {
-  const D u = (to_double_i63(bits >> 11) + D(0.5)) * D(0x1p-53);
-  return D(mean) + D(std) * (std_trunc(u, t0, dt, series, kQMin_f64, QuantileLowerF64{}) * D(flip));
+  const D u = to_double_i63((bits >> 10) | Q(uint64_t(1))) * D(0x1p-54);
+  return D(mean) + D(std * flip) * std_trunc<D, double, uint64_t>(u, t0, dt, series, kQMin_f64, QuantileF64{});
 }
 
 // ---- narrow float formats: round to nearest even, finite inputs --------------------------------

@@ -166,6 +166,27 @@ def test_compiled_equals_fallback_bitwise(monkeypatch, name, dtype):
     assert torch.equal(compiled.view(-1).view(torch.uint8), fallback.view(-1).view(torch.uint8))
 
 
+@pytest.mark.parametrize("isa", ["fallback", *P._C.cpu_isas()] if P.backend().name == "compiled" else ["fallback"])
+def test_truncated_normal_at_the_median_is_negative_zero(monkeypatch, isa):
+    """q = 1/2 exactly: the quantile goes through the lower tail, -(x g(w)) with x = 1 - 2q = 0, so z
+    is -0 and mean -0 + std * z stays -0 on every path. With [a, b] = [-z0.25, z0.25], t0 = 1/4 and
+    dt = 1/2; element 3 of block 5194699 of seed 0 reads the word 0x7fffffa8, whose u gives
+    1/4 + (2^24 - 1) 2^-26, which rounds (to even) to 1/2."""
+    z25 = 0.6744897501960817  # Phi(z25) = 3/4 to double precision
+    words = P.random_bits_(torch.empty(4, dtype=torch.int32), seed=0, offset=5194699)
+    assert words[3].item() & 0xFFFFFFFF == 0x7FFFFFA8
+    if isa == "fallback":
+        monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
+    else:
+        P._C.set_isa(isa)
+    try:
+        t = P.trunc_normal_(torch.empty(4), -0.0, 1.0, -z25, z25, seed=0, offset=5194699)
+    finally:
+        if isa != "fallback":
+            P._C.set_isa("")
+    assert t[3].item() == 0.0 and math.copysign(1.0, t[3].item()) == -1.0
+
+
 def test_backend_reports_forced_fallback(monkeypatch):
     monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
     info = P.backend()

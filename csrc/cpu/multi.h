@@ -148,6 +148,13 @@ PXI_M void philox_shared_rounds(Multi<V, N>& c0, Multi<V, N>& c1, Multi<V, N>& c
   for (int i = 0; i < N; ++i) philoxinit::philox_shared_rounds(c0.v[i], c1.v[i], c2.v[i], c3.v[i], s);
 }
 
+template <class V, int N>
+PXI_M V min_of_parts(const Multi<V, N>& a) {
+  V m = a.v[0];
+  for (int i = 1; i < N; ++i) m = vmin(m, a.v[i]);
+  return m;
+}
+
 template <class M, int N>
 PXI_M bool any(const Multi<M, N>& m) {
   M acc = m.v[0];

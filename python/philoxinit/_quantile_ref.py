@@ -2,7 +2,8 @@
 
 Every operation below is one correctly rounded IEEE operation in the array's dtype (float32 or
 float64), evaluated exactly in the order written; nothing is fused into an FMA. The C++ kernels
-(transforms.h) and the torch fallback mirror this op for op. Constants: _quantile_coeffs.py.
+(transforms.h) and the torch fallback give exactly these roundings (the C++ through a few exact
+rewrites, listed in quantile_impl.h). Constants: _quantile_coeffs.py.
 
 log_fP(y), y > 0 normal (P = f32 / f64; NB = 23 / 52, BIAS = 127 / 1023)::
 
