@@ -210,9 +210,9 @@ PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile) {
     const V k3 = ((alpha * alpha) * V(S(2)) + V(S(1))) / V(S(6));
     return alpha + (T + (T * T) * (k2 + T * k3));
   }
-  // z = Phi^-1(q) through the lower tail: -|z| at min(q, 1 - q) (1 - q is exact above 1/2, so
-  // this is "1 - q if q > 1/2 else q"), and z's sign is that of q - 1/2 (1/2 - q is exact, and +0
-  // at q = 1/2, where |z| = +0 and z = -0).
+  // z = Phi^-1(q) through the lower tail: |z| from min(q, 1 - q) (bit for bit "1 - q if q > 1/2
+  // else q": 1 - q is exact above 1/2), negative unless q > 1/2, i.e. unless 1/2 - q (exact) has
+  // its sign bit set; at q = 1/2 that gives z = -0, as the lower-tail formula does.
   const V q = V(t0) + u * V(dt);
   const auto sign_bit = decltype(as_bits(q))(W(1) << (8 * sizeof(W) - 1));
   return quantile(vmax(vmin(q, V(S(1)) - q), V(qmin)), (as_bits(V(S(0.5)) - q) & sign_bit) ^ sign_bit);

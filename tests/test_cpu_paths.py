@@ -293,57 +293,6 @@ def test_fresh_memory_gets_the_bits_of_written_memory(threads):
             assert_same_bits(written, fresh, f"{isa} threads={threads}")
 
 
-def _free_huge_page_bytes():
-    """Free memory in blocks of 2 MiB or more (orders 9 and up of /proc/buddyinfo), as the fill reads it."""
-    total = 0
-    with open("/proc/buddyinfo") as f:
-        for line in f:
-            counts = [int(c) for c in line.split("zone", 1)[1].split()[1:]]
-            total += sum(n * (4096 << order) for order, n in enumerate(counts) if order >= 9)
-    return total
-
-
-def _anon_huge_kb(t):
-    """AnonHugePages of the mappings that overlap t's storage (/proc/self/smaps)."""
-    lo_t, hi_t = t.data_ptr(), t.data_ptr() + t.nbytes
-    total, inside = 0, False
-    with open("/proc/self/smaps") as f:
-        for line in f:
-            head = line.split()[0]
-            if "-" in head and not head.endswith(":"):
-                lo, hi = (int(x, 16) for x in head.split("-"))
-                inside = lo < hi_t and lo_t < hi
-            elif inside and head == "AnonHugePages:":
-                total += int(line.split()[1])
-    return total
-
-
-def _thp_mode():
-    try:
-        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are Linux's")
-def test_fresh_memory_gets_huge_pages_when_the_kernel_has_them_free():
-    # A fresh 64 MiB request is mapped with 2 MiB pages when free 2 MiB blocks cover 1.25x it; the
-    # bits are those of a fill into written memory.
-    n = 16 << 20
-    mode = _thp_mode()
-    if ("[always]" not in mode and "[madvise]" not in mode) or os.sysconf("SC_PAGE_SIZE") != 4096:
-        pytest.skip("transparent huge pages cannot be asked for here")
-    written = fill_with(ISAS[-1], 2, _normal, lambda: torch.zeros(n))
-    fresh = torch.empty(n)
-    assert not _resident(fresh, fresh.nbytes - 1), "torch.empty gave memory already mapped"
-    if _free_huge_page_bytes() < 2 * fresh.nbytes:
-        pytest.skip("too few free 2 MiB blocks to expect huge pages")
-    fill_with(ISAS[-1], 2, _normal, lambda: fresh)
-    assert_same_bits(written, fresh, "fresh memory with huge pages")
-    assert _anon_huge_kb(fresh) >= 32 << 10, "the fresh 64 MiB were not given 2 MiB pages"
-
-
 def test_threads_with_strided_and_boxed_requests():
     n = 600
     for isa in ISAS:

@@ -190,31 +190,6 @@ void fill_range(cpu::RangeFill fn, const FillRequest& r, int64_t first, int64_t 
   }
 }
 
-// Fresh contiguous requests of 4 MiB or more are given transparent huge pages when the kernel holds
-// free 2 MiB blocks for 1.25 times their size: a fault then maps 2 MiB instead of 4 KiB (mapping a
-// fresh 4.4 GB took 0.65 s instead of 1.2 s of the kernel's time, one thread, Emerald Rapids
-// guest). Not when it would have to compact memory to find them: that took 9.6 s for the same
-// 4.4 GB once on the Zen 4 guest.
-constexpr int64_t kHugeMinBytes = int64_t(4) << 20;
-
-void advise_huge_pages_if_free(const FillRequest* requests, size_t count) {
-  std::vector<const FillRequest*> fresh;
-  int64_t bytes = 0;
-  for (size_t i = 0; i < count; ++i) {
-    const FillRequest& r = requests[i];
-    const int64_t n = byte_count(r);
-    if (contiguous(r) && n >= kHugeMinBytes && cpu::untouched(static_cast<char*>(r.data) + n - 1)) {
-      fresh.push_back(&r);
-      bytes += n;
-    }
-  }
-  if (fresh.empty() || cpu::free_huge_page_bytes() < bytes + bytes / 4) return;
-  for (const FillRequest* r : fresh) {
-    char* const base = static_cast<char*>(r->data);
-    cpu::advise_huge_pages(base, base + byte_count(*r));
-  }
-}
-
 void run_task(void* ctx, int64_t t) {
   const Job& job = *static_cast<const Job*>(ctx);
   for (size_t i = job.task_first[t]; i < job.task_first[t + 1]; ++i) {
@@ -242,7 +217,6 @@ void set_cpu_isa(const std::string& name) {
 
 void fill_cpu(const FillRequest* requests, size_t count, int threads) {
   const cpu::RangeFill fn = range_fill(current_isa());
-  advise_huge_pages_if_free(requests, count);
   int64_t total = 0, total_work = 0;
   for (size_t i = 0; i < count; ++i) {
     total += requests[i].numel();

@@ -17,13 +17,5 @@ bool untouched(const void* p);
 // the pages in as they always do, and the refusal cost one system call.
 void populate_for_write(void* begin, void* end);
 
-// Bytes of free memory the kernel holds in blocks of 2 MiB or more (/proc/buddyinfo): what it can
-// hand out as transparent huge pages without compacting memory first. 0 where transparent huge
-// pages cannot be asked for (THP "never", base pages other than 4 KiB, or not Linux).
-int64_t free_huge_page_bytes();
-
-// Asks for transparent huge pages on the whole 2 MiB pages inside [begin, end).
-void advise_huge_pages(void* begin, void* end);
-
 }  // namespace cpu
 }  // namespace philoxinit
