@@ -48,21 +48,12 @@ PXI_HD D log_f64(D y) {
                    kLn2Hi_f64, kLn2Lo_f64);
 }
 
-// Horner's rule at -t, computed at t: c - p t in place of p (-t) + c, the same roundings (IEEE
-// rounding is symmetric), one negation less.
-template <class V, class C, int N>
-PXI_HD V horner_at_negative(const C (&c)[N], V t) {
-  V p = V(c[0]);
-  for (int k = 1; k < N; ++k) p = V(c[k]) - p * t;
-  return p;
-}
-
 // The normal quantile's magnitude at the lower-tail probability q in (0, 1/2], -Phi^-1(q) =
-// x g(w) with x = 1 - 2q, y = 4q(1 - q) = 1 - x^2 and w = -log y, given the sign bit `sign` (x >= 0,
-// and a product's sign is the xor of its factors'). g is a polynomial in w for w < W[0] (|z| < 2.93,
-// 99.7% of draws) and in sqrt(w) beyond. The polynomial in w - C is evaluated at its negative,
-// log y + C, with horner_at_negative; the tail test asks whether any part of a lane group needs
-// the tail at all before building its mask.
+// x g(w) >= 0 with x = 1 - 2q, y = 4q(1 - q) = 1 - x^2 and w = -log y, returned with the sign bit
+// `sign` (put on x: a product's sign is the xor of its factors'). g is a polynomial in w for
+// w < W[0] (|z| < 2.93, 99.7% of draws) and in sqrt(w) beyond. The polynomial in w - C is evaluated
+// at its negative, log y + C, with horner_at_negative; the tail test asks whether any part of a
+// lane group needs the tail at all before building its mask.
 template <class F, class U>
 PXI_HD F quantile_signed_f32(F q, U sign) {
   using namespace coeffs;

@@ -96,6 +96,14 @@ PXI_HD V horner(const C (&c)[N], V t) {
   for (int k = 1; k < N; ++k) p = p * t + V(c[k]);
   return p;
 }
+// The same at -t, computed at t: c - p t in place of p (-t) + c, the same roundings (IEEE rounding
+// is symmetric), one negation less.
+template <class V, class C, int N>
+PXI_HD V horner_at_negative(const C (&c)[N], V t) {
+  V p = V(c[0]);
+  for (int k = 1; k < N; ++k) p = V(c[k]) - p * t;
+  return p;
+}
 
 // ---- uniform ---------------------------------------------------------------------------------
 // float32: u = (x >> 8) * 2^-24; v = low + u * width. The rule v >= high -> low is the store
