@@ -207,9 +207,8 @@ struct QuantileF64 {
   PXI_HD D operator()(D q, Q sign) const { return quantile_signed_f64(q, sign); }
 };
 
-// The standardized value z for u in (0, 1); V is a float or double lane type, S its scalar, W its
-// unsigned integer scalar.
-template <class V, class S, class W, class Quantile>
+// The standardized value z for u in (0, 1); V is a float or double lane type, S its scalar.
+template <class V, class S, class Quantile>
 PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile) {
   if (series) {
     const V alpha = V(t0);
@@ -222,7 +221,7 @@ PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile) {
   // else q": 1 - q is exact above 1/2), negative unless q > 1/2, i.e. unless 1/2 - q (exact) has
   // its sign bit set; at q = 1/2 that gives z = -0, as the lower-tail formula does.
   const V q = V(t0) + u * V(dt);
-  const auto sign_bit = decltype(as_bits(q))(W(1) << (8 * sizeof(W) - 1));
+  const auto sign_bit = as_bits(V(S(-0.0)));  // the bits of -0: the sign bit alone
   return quantile(vmax(vmin(q, V(S(1)) - q), V(qmin)), (as_bits(V(S(0.5)) - q) & sign_bit) ^ sign_bit);
 }
 
@@ -232,13 +231,13 @@ PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile) {
 template <class F, class U>
 PXI_HD F trunc_normal_f32(U x, float t0, float dt, float flip, bool series, float mean, float std) {
   const F u = to_float_i31((x >> 7) | U(1u)) * F(0x1p-25f);
-  return F(mean) + F(std * flip) * std_trunc<F, float, uint32_t>(u, t0, dt, series, kQMin_f32, QuantileF32{});
+  return F(mean) + F(std * flip) * std_trunc(u, t0, dt, series, kQMin_f32, QuantileF32{});
 }
 template <class D, class Q>
 PXI_HD D trunc_normal_f64(Q bits, double t0, double dt, double flip, bool series, double mean,
                           double std) {
   const D u = to_double_i63((bits >> 10) | Q(uint64_t(1))) * D(0x1p-54);
-  return D(mean) + D(std * flip) * std_trunc<D, double, uint64_t>(u, t0, dt, series, kQMin_f64, QuantileF64{});
+  return D(mean) + D(std * flip) * std_trunc(u, t0, dt, series, kQMin_f64, QuantileF64{});
 }
 
 // ---- narrow float formats: round to nearest even, finite inputs --------------------------------
