@@ -14,7 +14,9 @@ namespace philoxinit {
 constexpr int kMaxDims = 16;
 
 enum class DType : int32_t { Float32 = 0, Float64 = 1, Float16 = 2, BFloat16 = 3, Bits32 = 4 };
-enum class Dist : int32_t { Bits = 0, Uniform = 1, Normal = 2, TruncNormal = 3 };
+// TruncNormalCentral is the CPU kernels' own: a TruncNormal request whose draws all stay out of the
+// quantile's tail regions (cpu_kind below), filled without the tail test. Same bits.
+enum class Dist : int32_t { Bits = 0, Uniform = 1, Normal = 2, TruncNormal = 3, TruncNormalCentral = 4 };
 
 // Distribution parameters as the Python layer computes them (Python doubles).
 //   Uniform:     a = low, b = high
@@ -137,7 +139,8 @@ template <Dist kDist, class F, class U>
 PXI_HD F sample32(U x, const Prepared32& p) {
   static_assert(kDist != Dist::Normal, "normal values come in pairs: sample_pair");
   if constexpr (kDist == Dist::Uniform) return uniform_f32<F>(x, p.a, p.width);
-  if constexpr (kDist == Dist::TruncNormal) return trunc_normal_f32<F>(x, p.t0, p.dt, p.flip, p.series, p.a, p.b);
+  if constexpr (kDist == Dist::TruncNormal || kDist == Dist::TruncNormalCentral)
+    return trunc_normal_f32<F, U, kDist == Dist::TruncNormal>(x, p.t0, p.dt, p.flip, p.series, p.a, p.b);
   return F(0.0f);
 }
 // The values of two words that sit side by side in a block (words 0, 1 or 2, 3).
@@ -155,7 +158,7 @@ PXI_HD void sample_pair(U a, U b, const Prepared32& p, F& v0, F& v1) {
 template <Dist kDist, class F>
 PXI_HD F finish32(F r, const Prepared32& p) {
   if constexpr (kDist == Dist::Uniform) return select(r < F(p.hi), r, F(p.lo));
-  if constexpr (kDist == Dist::TruncNormal) return vmin(vmax(r, F(p.lo)), F(p.hi));
+  if constexpr (kDist == Dist::TruncNormal || kDist == Dist::TruncNormalCentral) return vmin(vmax(r, F(p.lo)), F(p.hi));
   return r;
 }
 
@@ -163,7 +166,7 @@ template <Dist kDist, class D, class Q>
 PXI_HD D sample64(Q bits, const Prepared64& p) {
   static_assert(kDist != Dist::Normal, "normal values come in pairs: sample_pair");
   if constexpr (kDist == Dist::Uniform) return uniform_f64<D>(bits, p.a, p.width, p.b);
-  if constexpr (kDist == Dist::TruncNormal) {
+  if constexpr (kDist == Dist::TruncNormal || kDist == Dist::TruncNormalCentral) {
     const D v = trunc_normal_f64<D>(bits, p.t0, p.dt, p.flip, p.series, p.a, p.b);
     return vmin(vmax(v, D(p.lo)), D(p.hi));
   }
@@ -178,6 +181,18 @@ PXI_HD void sample_pair(Q a, Q b, const Prepared64& p, D& v0, D& v1) {
     v0 = sample64<kDist, D>(a, p);
     v1 = sample64<kDist, D>(b, p);
   }
+}
+
+// The kind the CPU kernels fill a request as: TruncNormalCentral for a float32-lane truncated
+// normal whose draws all have q' = min(q, 1 - q) >= 0.002, so that w = -log(4q'(1 - q')) < 4.84
+// stays below the quantile's first tail boundary (5): q = t0 + u dt lies in [t0, fl(t0 + dt)] for
+// the float32 t0, dt of prepare32 (|z| < 2.87 at both ends; the default [-2, 2] among them).
+inline Dist cpu_kind(const FillRequest& r) {
+  if (r.dist != Dist::TruncNormal || r.dtype == DType::Float64) return r.dist;
+  constexpr double kQ = 0.002;
+  const Prepared32 p = prepare32(r.params, r.dist, r.dtype);
+  const bool central = !p.series && p.t0 >= kQ && 1.0 - static_cast<double>(p.t0 + p.dt) >= kQ;
+  return central ? Dist::TruncNormalCentral : Dist::TruncNormal;
 }
 
 // ---- a whole block at a time, one element per lane: what the scalar CPU and CUDA code store ----

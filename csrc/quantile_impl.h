@@ -54,21 +54,23 @@ PXI_HD D log_f64(D y) {
 // w < W[0] (|z| < 2.93, 99.7% of draws) and in sqrt(w) beyond. The polynomial in w - C is evaluated
 // at its negative, log y + C, with horner_at_negative; the tail test asks whether any part of a
 // lane group needs the tail at all before building its mask.
-template <class F, class U>
+template <bool kTails = true, class F, class U>
 PXI_HD F quantile_signed_f32(F q, U sign) {
   using namespace coeffs;
   const F y = (F(4.0f) * q) * (F(1.0f) - q);
   const F x = from_bits(as_bits(F(1.0f) - F(2.0f) * q) ^ sign, F(0.0f));
   const F lg = log_f32(y);  // -w
   F p = horner_at_negative(kP1_f32, lg + F(kC1_f32));
-  const auto lowest = min_of_parts(lg);
-  if (any(lowest <= decltype(lowest)(-kW_f32[0]))) {
-    const F w = -lg;
-    const F s = vsqrt(w);
-    F pt = horner(kP2_f32, s - F(kC2_f32));
-    const auto r3 = F(kW_f32[1]) <= w;
-    if (any(r3)) pt = select(r3, horner(kP3_f32, s - F(kC3_f32)), pt);
-    p = select(F(kW_f32[0]) <= w, pt, p);
+  if constexpr (kTails) {
+    const auto lowest = min_of_parts(lg);
+    if (any(lowest <= decltype(lowest)(-kW_f32[0]))) {
+      const F w = -lg;
+      const F s = vsqrt(w);
+      F pt = horner(kP2_f32, s - F(kC2_f32));
+      const auto r3 = F(kW_f32[1]) <= w;
+      if (any(r3)) pt = select(r3, horner(kP3_f32, s - F(kC3_f32)), pt);
+      p = select(F(kW_f32[0]) <= w, pt, p);
+    }
   }
   return x * p;
 }

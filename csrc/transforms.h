@@ -197,10 +197,12 @@ PXI_HD void normal_pair_f64(Q a, Q b, double mean, double std, D& v0, D& v1) {
 //     (relative error in delta below 2^-21), so intervals narrower than a float32 step of Phi keep
 //     full resolution anywhere.
 // v = mean + std (flip z); the caller clamps it to the dtype-rounded bounds.
-// The signed quantile of each lane precision, as a functor so one std_trunc serves both.
+// The signed quantile of each lane precision, as a functor so one std_trunc serves both; kTails
+// false leaves out the tail regions, for requests whose draws never reach them (fill.h).
+template <bool kTails>
 struct QuantileF32 {
   template <class F, class U>
-  PXI_HD F operator()(F q, U sign) const { return quantile_signed_f32(q, sign); }
+  PXI_HD F operator()(F q, U sign) const { return quantile_signed_f32<kTails>(q, sign); }
 };
 struct QuantileF64 {
   template <class D, class Q>
@@ -228,10 +230,10 @@ PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile) {
 // u = (x >> 8) 2^-24 + 2^-25, computed as the odd integer 2 (x >> 8) + 1 < 2^25 converted with
 // one rounding and scaled by 2^-25: the same rounding as adding 1/2 to x >> 8 in float32.
 // flip = +-1 multiplies std, not z: the same product, one operation less per value.
-template <class F, class U>
+template <class F, class U, bool kTails = true>
 PXI_HD F trunc_normal_f32(U x, float t0, float dt, float flip, bool series, float mean, float std) {
   const F u = to_float_i31((x >> 7) | U(1u)) * F(0x1p-25f);
-  return F(mean) + F(std * flip) * std_trunc(u, t0, dt, series, kQMin_f32, QuantileF32{});
+  return F(mean) + F(std * flip) * std_trunc(u, t0, dt, series, kQMin_f32, QuantileF32<kTails>{});
 }
 template <class D, class Q>
 PXI_HD D trunc_normal_f64(Q bits, double t0, double dt, double flip, bool series, double mean,

@@ -27,11 +27,12 @@ void fill_range_scalar_dist(const FillRequest& r, int64_t begin, int64_t end) {
 
 void fill_range_scalar(const void* request, int64_t begin, int64_t end, bool /*stream*/) {
   const FillRequest& r = *static_cast<const FillRequest*>(request);
-  switch (r.dist) {
+  switch (cpu_kind(r)) {
     case Dist::Bits: return fill_range_scalar_dist<Dist::Bits>(r, begin, end);
     case Dist::Uniform: return fill_range_scalar_dist<Dist::Uniform>(r, begin, end);
     case Dist::Normal: return fill_range_scalar_dist<Dist::Normal>(r, begin, end);
     case Dist::TruncNormal: return fill_range_scalar_dist<Dist::TruncNormal>(r, begin, end);
+    case Dist::TruncNormalCentral: return fill_range_scalar_dist<Dist::TruncNormalCentral>(r, begin, end);
   }
 }
 

@@ -218,11 +218,12 @@ void fill_range_dist(const FillRequest& r, int64_t begin, int64_t end, bool stre
 // Elements [begin, end) of request r; `stream` asks for non-temporal stores where aligned.
 template <class Isa>
 void fill_range(const FillRequest& r, int64_t begin, int64_t end, bool stream) {
-  switch (r.dist) {
+  switch (cpu_kind(r)) {
     case Dist::Bits: fill_range_dist<Isa, Dist::Bits>(r, begin, end, stream); break;
     case Dist::Uniform: fill_range_dist<Isa, Dist::Uniform>(r, begin, end, stream); break;
     case Dist::Normal: fill_range_dist<Isa, Dist::Normal>(r, begin, end, stream); break;
     case Dist::TruncNormal: fill_range_dist<Isa, Dist::TruncNormal>(r, begin, end, stream); break;
+    case Dist::TruncNormalCentral: fill_range_dist<Isa, Dist::TruncNormalCentral>(r, begin, end, stream); break;
   }
   if (stream) Isa::fence();
 }

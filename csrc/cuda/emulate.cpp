@@ -85,6 +85,7 @@ void run_launch(const Launch& l, uint64_t grid, uint64_t block, HostStore& s) {
     PXI_CASE(Dist::Normal)
     PXI_CASE(Dist::TruncNormal)
 #undef PXI_CASE
+    case Dist::TruncNormalCentral: break;  // the CPU kernels' own kind: requests never carry it
   }
   throw std::invalid_argument("philoxinit: no kernel for this distribution and dtype");
 }

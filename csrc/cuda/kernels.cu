@@ -173,6 +173,7 @@ void launch(const Launch& l, const DeviceState& s, cudaStream_t stream) {
       PXI_CASE(Dist::Normal)
       PXI_CASE(Dist::TruncNormal)
 #undef PXI_CASE
+    case Dist::TruncNormalCentral: break;  // the CPU kernels' own kind: requests never carry it
   }
   throw std::invalid_argument("philoxinit: no CUDA kernel for this distribution and dtype");
 }
