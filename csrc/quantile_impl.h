@@ -53,7 +53,8 @@ PXI_HD D log_f64(D y) {
 // `sign` (put on x: a product's sign is the xor of its factors'). g is a polynomial in w for
 // w < W[0] (|z| < 2.93, 99.7% of draws) and in sqrt(w) beyond. The polynomial in w - C is evaluated
 // at its negative, log y + C, with horner_at_negative; the tail test asks whether any part of a
-// lane group needs the tail at all before building its mask.
+// lane group needs the tail at all before building its mask. kTails = false leaves the tail out,
+// for requests whose draws never reach it (fill.h, cpu_kind).
 template <bool kTails = true, class F, class U>
 PXI_HD F quantile_signed_f32(F q, U sign) {
   using namespace coeffs;
