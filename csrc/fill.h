@@ -158,7 +158,8 @@ PXI_HD void sample_pair(U a, U b, const Prepared32& p, F& v0, F& v1) {
 template <Dist kDist, class F>
 PXI_HD F finish32(F r, const Prepared32& p) {
   if constexpr (kDist == Dist::Uniform) return select(r < F(p.hi), r, F(p.lo));
-  if constexpr (kDist == Dist::TruncNormal || kDist == Dist::TruncNormalCentral) return vmin(vmax(r, F(p.lo)), F(p.hi));
+  if constexpr (kDist == Dist::TruncNormal || kDist == Dist::TruncNormalCentral)
+    return vmin(vmax(r, F(p.lo)), F(p.hi));
   return r;
 }
 
