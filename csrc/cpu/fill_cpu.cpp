@@ -161,11 +161,7 @@ int64_t work(const FillRequest& r) {
   return r.numel() * per;
 }
 
-int64_t byte_count(const FillRequest& r) { return r.numel() * element_size(r.dtype); }
-// One run of memory with unit stride (what the first-touch steps below can map ahead).
-bool contiguous(const FillRequest& r) { return r.ndim == 1 && r.strides[0] == 1; }
-
-bool use_stream(const FillRequest& r) { return byte_count(r) >= kStreamBytes; }
+bool use_stream(const FillRequest& r) { return r.numel() * element_size(r.dtype) >= kStreamBytes; }
 
 // A piece of contiguous memory that has not been touched yet (a tensor just allocated: whole-model
 // init, torch.empty then init) is mapped kPopulateBytes at a time, each stretch just before it is
@@ -181,7 +177,8 @@ void fill_range(cpu::RangeFill fn, const FillRequest& r, int64_t first, int64_t 
   const bool stream = use_stream(r);
   const int64_t es = element_size(r.dtype);
   char* const base = static_cast<char*>(r.data);
-  if (!contiguous(r) || (last - first) * es < 2 * kPopulateBytes || !cpu::untouched(base + last * es - 1))
+  const bool contiguous = r.ndim == 1 && r.strides[0] == 1;
+  if (!contiguous || (last - first) * es < 2 * kPopulateBytes || !cpu::untouched(base + last * es - 1))
     return fn(&r, first, last, stream);
   const int64_t step = kPopulateBytes / es / kGranule * kGranule;  // whole SIMD iterations
   for (int64_t begin = first; begin < last; begin += step) {

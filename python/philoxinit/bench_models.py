@@ -24,8 +24,8 @@ included), a fairer figure on a busy machine.
 ``--huge-pages`` runs every process with ``THP_MEM_ALLOC_ENABLE=1``, PyTorch's own switch: its CPU
 allocator then aligns allocations of 2 MiB and more to 2 MiB and asks the kernel for transparent
 huge pages, so first-touch page faults map 2 MiB at a time (Linux with THP ``madvise`` or
-``always``). It helps every variant; it is opt-in because compacting memory for huge pages can
-stall when memory is fragmented.
+``always``). Whether that helps depends on the machine: faster on one guest measured, up to 3x
+slower on another whose hypervisor takes free 2 MiB blocks back (docs/performance.md).
 ``peak RSS`` is the process's peak resident memory minus its resident memory just before
 construction; ``x params`` is that over the parameter bytes. Speed-ups are against ``eager`` and
 ``loop`` of the same model, measured on the same machine in the same run.
