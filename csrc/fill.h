@@ -139,8 +139,10 @@ template <Dist kDist, class F, class U>
 PXI_HD F sample32(U x, const Prepared32& p) {
   static_assert(kDist != Dist::Normal, "normal values come in pairs: sample_pair");
   if constexpr (kDist == Dist::Uniform) return uniform_f32<F>(x, p.a, p.width);
-  if constexpr (kDist == Dist::TruncNormal || kDist == Dist::TruncNormalCentral)
-    return trunc_normal_f32<F, U, kDist == Dist::TruncNormal>(x, p.t0, p.dt, p.flip, p.series, p.a, p.b);
+  if constexpr (kDist == Dist::TruncNormal || kDist == Dist::TruncNormalCentral) {
+    constexpr bool kCentral = kDist == Dist::TruncNormalCentral;
+    return trunc_normal_f32<F, U, kCentral>(x, p.t0, p.dt, p.flip, p.series, p.a, p.b);
+  }
   return F(0.0f);
 }
 // The values of two words that sit side by side in a block (words 0, 1 or 2, 3).
@@ -187,12 +189,16 @@ PXI_HD void sample_pair(Q a, Q b, const Prepared64& p, D& v0, D& v1) {
 // The kind the CPU kernels fill a request as: TruncNormalCentral for a float32-lane truncated
 // normal whose draws all have q' = min(q, 1 - q) >= 0.002, so that w = -log(4q'(1 - q')) < 4.84
 // stays below the quantile's first tail boundary (5): q = t0 + u dt lies in [t0, fl(t0 + dt)] for
-// the float32 t0, dt of prepare32 (|z| < 2.87 at both ends; the default [-2, 2] among them).
+// the float32 t0, dt of prepare32 (|z| < 2.87 at both ends; the default [-2, 2] among them), and
+// whose dt 2^-25 is normal or zero (trunc_normal_f32 folds u's scale into dt). The last follows
+// from the others today (such an interval has dt > 1e-5, or std = 0 and dt = 0); it is checked so
+// that the fold stays exact if the threshold moves.
 inline Dist cpu_kind(const FillRequest& r) {
   if (r.dist != Dist::TruncNormal || r.dtype == DType::Float64) return r.dist;
   constexpr double kQ = 0.002;
   const Prepared32 p = prepare32(r.params, r.dist, r.dtype);
-  const bool central = !p.series && p.t0 >= kQ && 1.0 - static_cast<double>(p.t0 + p.dt) >= kQ;
+  const bool central = !p.series && p.t0 >= kQ && 1.0 - static_cast<double>(p.t0 + p.dt) >= kQ &&
+                       (p.dt == 0.0f || p.dt >= 0x1p-101f);
   return central ? Dist::TruncNormalCentral : Dist::TruncNormal;
 }
 

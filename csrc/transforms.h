@@ -186,7 +186,7 @@ PXI_HD void normal_pair_f64(Q a, Q b, double mean, double std, D& v0, D& v1) {
 }
 
 // ---- truncated normal -------------------------------------------------------------------------
-// One pass, no resampling; u in (0, 1) from the word. The host standardizes [a, b] to [alpha, beta],
+// One pass, no resampling; u in (0, 1] from the word. The host standardizes [a, b] to [alpha, beta],
 // reflects it so that most of its mass is below zero (flip = -1 when it reflected), and picks:
 //   quantile mode (series = false): t0 = Phi(alpha), dt = Phi(beta) - Phi(alpha); q = t0 + u dt
 //     and z = Phi^-1(q) (via the lower tail: q > 1/2 uses -Phi^-1(1 - q)). Exact to the
@@ -197,21 +197,25 @@ PXI_HD void normal_pair_f64(Q a, Q b, double mean, double std, D& v0, D& v1) {
 //     (relative error in delta below 2^-21), so intervals narrower than a float32 step of Phi keep
 //     full resolution anywhere.
 // v = mean + std (flip z); the caller clamps it to the dtype-rounded bounds.
-// The signed quantile of each lane precision, as a functor so one std_trunc serves both; kTails
-// false leaves out the tail regions, for requests whose draws never reach them (fill.h).
+// The quantile of each lane precision, as a functor so one std_trunc serves both; kTails false
+// leaves out the tail regions, for requests whose draws never reach them (fill.h).
 template <bool kTails>
 struct QuantileF32 {
-  template <class F, class U>
-  PXI_HD F operator()(F q, U sign) const { return quantile_signed_f32<kTails>(q, sign); }
+  template <class F>
+  PXI_HD F operator()(F q) const { return quantile_f32<kTails>(q); }
 };
 struct QuantileF64 {
-  template <class D, class Q>
-  PXI_HD D operator()(D q, Q sign) const { return quantile_signed_f64(q, sign); }
+  template <class D>
+  PXI_HD D operator()(D q) const { return quantile_f64(q); }
 };
 
-// The standardized value z for u in (0, 1); V is a float or double lane type, S its scalar.
+// The standardized value z for u in (0, 1]; V is a float or double lane type, S its scalar.
+// q = t0 + u dt never exceeds 1 (quantile_f32 / _f64 rely on it): u <= 1 and rounding is
+// monotone, so q <= fl(t0 + dt), and the host's t0 = Phi(alpha) <= 1/2 and dt = Phi(beta) -
+// Phi(alpha) <= 1 - t0, each rounded to the lane precision (float32 after double), sum to less
+// than 1 + ulp(1)/2 (tested: test_trunc_normal_draws_q_at_most_one).
 template <class V, class S, class Quantile>
-PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile) {
+PXI_HD V std_trunc(V u, S t0, S dt, bool series, Quantile quantile) {
   if (series) {
     const V alpha = V(t0);
     const V T = u * V(dt);
@@ -219,27 +223,31 @@ PXI_HD V std_trunc(V u, S t0, S dt, bool series, S qmin, Quantile quantile) {
     const V k3 = ((alpha * alpha) * V(S(2)) + V(S(1))) / V(S(6));
     return alpha + (T + (T * T) * (k2 + T * k3));
   }
-  // z = Phi^-1(q) through the lower tail: |z| from min(q, 1 - q) (bit for bit "1 - q if q > 1/2
-  // else q": 1 - q is exact above 1/2), negative unless q > 1/2, i.e. unless 1/2 - q (exact) has
-  // its sign bit set; at q = 1/2 that gives z = -0, as the lower-tail formula does.
-  const V q = V(t0) + u * V(dt);
-  const auto sign_bit = as_bits(V(S(-0.0)));  // the bits of -0: the sign bit alone
-  return quantile(vmax(vmin(q, V(S(1)) - q), V(qmin)), (as_bits(V(S(0.5)) - q) & sign_bit) ^ sign_bit);
+  return quantile(V(t0) + u * V(dt));
 }
 
-// u = (x >> 8) 2^-24 + 2^-25, computed as the odd integer 2 (x >> 8) + 1 < 2^25 converted with
-// one rounding and scaled by 2^-25: the same rounding as adding 1/2 to x >> 8 in float32.
+// u = (x >> 8) 2^-24 + 2^-25, computed as k 2^-25 with the odd integer k = 2 (x >> 8) + 1 < 2^25
+// converted with one rounding: the same rounding as adding 1/2 to x >> 8 in float32.
 // flip = +-1 multiplies std, not z: the same product, one operation less per value.
-template <class F, class U, bool kTails = true>
+// kCentral: a request whose draws stay out of the quantile's tails and whose dt 2^-25 is normal or
+// zero (fill.h, cpu_kind); u enters only as u dt, which is then k (dt 2^-25) exactly, and the
+// quantile is compiled without its tail test.
+template <class F, class U, bool kCentral = false>
 PXI_HD F trunc_normal_f32(U x, float t0, float dt, float flip, bool series, float mean, float std) {
-  const F u = to_float_i31((x >> 7) | U(1u)) * F(0x1p-25f);
-  return F(mean) + F(std * flip) * std_trunc(u, t0, dt, series, kQMin_f32, QuantileF32<kTails>{});
+  const F k = to_float_i31((x >> 7) | U(1u));
+  F z;
+  if constexpr (kCentral) {
+    z = std_trunc(k, t0, dt * 0x1p-25f, series, QuantileF32<false>{});
+  } else {
+    z = std_trunc(k * F(0x1p-25f), t0, dt, series, QuantileF32<true>{});
+  }
+  return F(mean) + F(std * flip) * z;
 }
 template <class D, class Q>
 PXI_HD D trunc_normal_f64(Q bits, double t0, double dt, double flip, bool series, double mean,
                           double std) {
   const D u = to_double_i63((bits >> 10) | Q(uint64_t(1))) * D(0x1p-54);
-  return D(mean) + D(std * flip) * std_trunc(u, t0, dt, series, kQMin_f64, QuantileF64{});
+  return D(mean) + D(std * flip) * std_trunc(u, t0, dt, series, QuantileF64{});
 }
 
 // ---- narrow float formats: round to nearest even, finite inputs --------------------------------

@@ -110,6 +110,29 @@ def test_trunc_normal_bounds_hold_after_rounding(mean, std, a, b, dtype):
     assert (t >= ra.to(dtype)).all() and (t <= rb.to(dtype)).all()
 
 
+def test_trunc_normal_draws_q_at_most_one():
+    """The kernels' quantile takes x = 1 - 2q from q itself (csrc/quantile_impl.h), which gives the
+    lower-tail formula's bits only for q <= 1: q = t0 + u dt <= fl(t0 + dt) must hold in each lane
+    precision, for any interval, including those whose Phi(beta) rounds to 1."""
+    from philoxinit._truncation import trunc_params
+
+    rng = np.random.default_rng(5)
+    ends = np.concatenate([rng.uniform(-45, 45, (20_000, 2)), rng.uniform(-9, 9, (20_000, 2))])
+    ends = np.concatenate([ends, [[-z, z] for z in np.linspace(0.01, 45, 4_000)]])  # symmetric
+    checked = 0
+    for lane_bits, lane in ((32, np.float32), (64, np.float64)):
+        for a, b in np.sort(ends, axis=1):
+            try:
+                p = trunc_params(0.0, 1.0, float(a), float(b), lane_bits)
+            except ValueError:
+                continue  # too deep for the lane precision, or a == b
+            if p.series:
+                continue
+            assert lane(p.t0) + lane(p.dt) <= 1.0, (lane_bits, a, b)
+            checked += 1
+    assert checked > 60_000
+
+
 def test_trunc_normal_too_deep_for_float32_is_a_clear_error():
     with pytest.raises(ValueError, match="standard deviations"):
         P.trunc_normal_(torch.empty(4), 0.0, 1.0, 20.0, 21.0)
