@@ -79,11 +79,13 @@ PXI_HD D log_f64(D y) {
 // polynomial in w for w < W[0] (|z| < 2.93, 99.7% of draws) and in sqrt(w) beyond.
 // The bits are the lower-tail formula's, -(1 - 2q') g(w) for q <= 1/2 and (1 - 2q') g(w) above
 // (python/philoxinit/_quantile_ref.py), in fewer operations:
-// - x from q itself, no sign to choose: above 1/2, 1 - 2q is exact and is -(1 - 2q') exactly;
-//   below kQMin, 1 - 2q and 1 - 2q' both round to 1; at q = 1/2, x = +0 and z = -0 as before.
+// - no reflection: q'(1 - q') is q(1 - q), as above 1/2 the reflected q' = 1 - q is exact and
+//   1 - q' is q again; the clamp to kQMin becomes max(q(1 - q), kQMin), the same wherever it
+//   acts (there 1 - q' rounds to 1). x from q itself, no sign to choose: above 1/2, 1 - 2q is
+//   exact and is -(1 - 2q') exactly; below kQMin both round to 1; at q = 1/2, x = +0 and z = -0.
 // - the factors 2 and 4 where they cost nothing: x = 2 (1/2 - q), with the 2 and the sign in the
-//   polynomials' coefficients (-2 g: kQ*, Scaled), and log y = log(4 q'(1 - q')) with the 4 in
-//   the exponent (log_f32<2>; q'(1 - q') >= kQMin rounds to a normal number).
+//   polynomials' coefficients (-2 g: kQ*, Scaled), and log y = log(4 q(1 - q)) with the 4 in the
+//   exponent (log_f32<2>; q(1 - q) >= kQMin is a normal number).
 // - the polynomial in w - C evaluated at its negative (horner_at_negative).
 // The tail test asks whether any part of a lane group needs the tail at all before building its
 // mask. kTails = false leaves the tail and the clamp out, for requests whose q' never comes near
@@ -91,9 +93,9 @@ PXI_HD D log_f64(D y) {
 template <bool kTails = true, class F>
 PXI_HD F quantile_f32(F q) {
   using namespace coeffs;
-  F low = vmin(q, F(1.0f) - q);
-  if constexpr (kTails) low = vmax(low, F(kQMin_f32));
-  const F lg = log_f32<2>(low * (F(1.0f) - low));  // log y = -w
+  F y = q * (F(1.0f) - q);  // y / 4
+  if constexpr (kTails) y = vmax(y, F(kQMin_f32));
+  const F lg = log_f32<2>(y);  // log y = -w
   F p = horner_at_negative(kQ1_f32.c, lg + F(kC1_f32));
   if constexpr (kTails) {
     const auto lowest = min_of_parts(lg);
@@ -112,8 +114,7 @@ PXI_HD F quantile_f32(F q) {
 template <class D>
 PXI_HD D quantile_f64(D q) {
   using namespace coeffs;
-  const D low = vmax(vmin(q, D(1.0) - q), D(kQMin_f64));
-  const D lg = log_f64<2>(low * (D(1.0) - low));
+  const D lg = log_f64<2>(vmax(q * (D(1.0) - q), D(kQMin_f64)));
   D p = horner_at_negative(kQ1_f64.c, lg + D(kC1_f64));
   const auto lowest = min_of_parts(lg);
   if (any(lowest <= decltype(lowest)(-kW_f64[0]))) {
