@@ -213,6 +213,28 @@ def test_truncated_normal_at_the_median_is_negative_zero(monkeypatch, isa):
     assert t[3].item() == 0.0 and math.copysign(1.0, t[3].item()) == -1.0
 
 
+@pytest.mark.parametrize("isa", ["fallback", *P._C.cpu_isas()] if P.backend().name == "compiled" else ["fallback"])
+def test_truncated_normal_at_q_one_takes_the_clamp(monkeypatch, isa):
+    """q = 1 exactly: the largest u rounds to 1, and with [a, b] = [-inf, inf] (t0 = 0, dt = 1) q
+    is u. The quantile then clamps q(1 - q) = 0 to 2^-126 and returns Phi^-1(1 - 2^-126), the
+    same on every path. Element 2 of block 2330056 of seed 0 reads the word 0xffffff45."""
+    words = P.random_bits_(torch.empty(4, dtype=torch.int32), seed=0, offset=2330056)
+    assert words[2].item() & 0xFFFFFFFF == 0xFFFFFF45
+    if isa == "fallback":
+        monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
+    else:
+        P._C.set_isa(isa)
+    try:
+        t = P.trunc_normal_(torch.empty(4), 0.0, 1.0, -math.inf, math.inf, seed=0, offset=2330056)
+    finally:
+        if isa != "fallback":
+            P._C.set_isa("")
+    assert abs(t[2].item() - stats.norm.isf(2.0**-126)) < 1e-4  # 12.9500...
+    monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
+    reference = P.trunc_normal_(torch.empty(4), 0.0, 1.0, -math.inf, math.inf, seed=0, offset=2330056)
+    assert torch.equal(t.view(torch.int32), reference.view(torch.int32))
+
+
 def test_backend_reports_forced_fallback(monkeypatch):
     monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
     info = P.backend()
