@@ -192,8 +192,24 @@ def test_compiled_equals_fallback_bitwise(monkeypatch, name, dtype):
     assert torch.equal(compiled.view(-1).view(torch.uint8), fallback.view(-1).view(torch.uint8))
 
 
-@pytest.mark.parametrize("isa", ["fallback", *P._C.cpu_isas()] if P.backend().name == "compiled" else ["fallback"])
-def test_truncated_normal_at_the_median_is_negative_zero(monkeypatch, isa):
+# Exact edge cases of the quantile, on every path: the fallback and each compiled ISA.
+PATHS = ["fallback", *P._C.cpu_isas()] if P.backend().name == "compiled" else ["fallback"]
+
+
+def trunc_normal_on(monkeypatch, path, *args, **kw):
+    """trunc_normal_ of a 4-element float32 tensor through `path` (the ISA forced only for the call)."""
+    if path == "fallback":
+        monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
+        return P.trunc_normal_(torch.empty(4), *args, **kw)
+    P._C.set_isa(path)
+    try:
+        return P.trunc_normal_(torch.empty(4), *args, **kw)
+    finally:
+        P._C.set_isa("")
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_truncated_normal_at_the_median_is_negative_zero(monkeypatch, path):
     """q = 1/2 exactly: the quantile goes through the lower tail, -(x g(w)) with x = 1 - 2q = 0, so z
     is -0 and mean -0 + std * z stays -0 on every path. With [a, b] = [-z0.25, z0.25], t0 = 1/4 and
     dt = 1/2; element 3 of block 5194699 of seed 0 reads the word 0x7fffffa8, whose u gives
@@ -201,37 +217,21 @@ def test_truncated_normal_at_the_median_is_negative_zero(monkeypatch, isa):
     z25 = 0.6744897501960817  # Phi(z25) = 3/4 to double precision
     words = P.random_bits_(torch.empty(4, dtype=torch.int32), seed=0, offset=5194699)
     assert words[3].item() & 0xFFFFFFFF == 0x7FFFFFA8
-    if isa == "fallback":
-        monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
-    else:
-        P._C.set_isa(isa)
-    try:
-        t = P.trunc_normal_(torch.empty(4), -0.0, 1.0, -z25, z25, seed=0, offset=5194699)
-    finally:
-        if isa != "fallback":
-            P._C.set_isa("")
+    t = trunc_normal_on(monkeypatch, path, -0.0, 1.0, -z25, z25, seed=0, offset=5194699)
     assert t[3].item() == 0.0 and math.copysign(1.0, t[3].item()) == -1.0
 
 
-@pytest.mark.parametrize("isa", ["fallback", *P._C.cpu_isas()] if P.backend().name == "compiled" else ["fallback"])
-def test_truncated_normal_at_q_one_takes_the_clamp(monkeypatch, isa):
+@pytest.mark.parametrize("path", PATHS)
+def test_truncated_normal_at_q_one_takes_the_clamp(monkeypatch, path):
     """q = 1 exactly: the largest u rounds to 1, and with [a, b] = [-inf, inf] (t0 = 0, dt = 1) q
     is u. The quantile then clamps q(1 - q) = 0 to 2^-126 and returns Phi^-1(1 - 2^-126), the
     same on every path. Element 2 of block 2330056 of seed 0 reads the word 0xffffff45."""
     words = P.random_bits_(torch.empty(4, dtype=torch.int32), seed=0, offset=2330056)
     assert words[2].item() & 0xFFFFFFFF == 0xFFFFFF45
-    if isa == "fallback":
-        monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
-    else:
-        P._C.set_isa(isa)
-    try:
-        t = P.trunc_normal_(torch.empty(4), 0.0, 1.0, -math.inf, math.inf, seed=0, offset=2330056)
-    finally:
-        if isa != "fallback":
-            P._C.set_isa("")
+    args = (0.0, 1.0, -math.inf, math.inf)
+    t = trunc_normal_on(monkeypatch, path, *args, seed=0, offset=2330056)
     assert abs(t[2].item() - stats.norm.isf(2.0**-126)) < 1e-4  # 12.9500...
-    monkeypatch.setenv("PHILOXINIT_BACKEND", "torch")
-    reference = P.trunc_normal_(torch.empty(4), 0.0, 1.0, -math.inf, math.inf, seed=0, offset=2330056)
+    reference = trunc_normal_on(monkeypatch, "fallback", *args, seed=0, offset=2330056)
     assert torch.equal(t.view(torch.int32), reference.view(torch.int32))
 
 
