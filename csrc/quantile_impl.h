@@ -4,7 +4,7 @@
 // constants are generated into quantile_coeffs.h by tools/fit_quantile.py. Lane types as in
 // transforms.h; they also need <= and any(mask) (any() only skips rarely needed regions, never
 // changes bits).
-// Smallest probability the quantile is fitted for (it clamps min(q, 1 - q) to it).
+// Smallest probability the quantile is fitted for (quantile_f32 / _f64 clamp q(1 - q) to it).
 constexpr float kQMin_f32 = 0x1p-126f;
 constexpr double kQMin_f64 = 0x1p-1000;
 
