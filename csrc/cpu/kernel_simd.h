@@ -63,9 +63,8 @@ struct Fill {
   static constexpr int L = Isa::L;
   static constexpr int kBatch = Isa::kBatch;      // iterations whose blocks Isa::words computes at once
   static constexpr int kVectors = 4 * kBatch;     // their element-ordered word vectors
-  // The transform runs on all vectors of a batch in lockstep (multi.h), for instruction-level
-  // parallelism (measured on Zen 4, AVX-512, one core, two-iteration batches: truncated normal
-  // 1.18 ns/element with their eight vectors in lockstep against 1.34 with four at a time).
+  // The transform runs on all vectors of a batch in lockstep (multi.h): its long dependency chains
+  // (log, polynomials) then overlap, which smaller groups measured slower (docs/performance.md).
   using UG = multi::Multi<U, kVectors>;
   using FG = multi::Multi<F, kVectors>;
   using QG = multi::Multi<Q, kVectors>;

@@ -62,8 +62,8 @@ PXI_L VU select(M16 m, VU a, VU b) { return _mm512_mask_blend_epi32(m.m, b.v, a.
 // ---- Philox lanes: one uint32 in the low half of each 64-bit lane ---------------------------------
 // The high half is don't-care. vpmuludq multiplies exactly these low halves, so a 32x32 -> 64
 // product needs no shuffling: its low word is already in place, and its high word comes down by
-// swapping the halves (vpshufd: Zen 5 issues it to any of its four vector pipes, where a 64-bit
-// shift competes with the float additions for two; uniform -3%, normal -2%, truncated normal -1%).
+// swapping the halves (vpshufd can issue to any vector pipe, where a 64-bit shift competes with
+// the transforms' float additions for the shift pipes).
 // Philox runs on Multi's of these (Isa::words) through the same template as everything else.
 struct VP {
   __m512i v;
@@ -80,7 +80,7 @@ PXI_L void mulhilo(VP a, uint32_t m, VP& hi, VP& lo) {
 
 // One vpternlogd reading the key word from memory as an embedded broadcast. Written as asm
 // because GCC, given the intrinsics, broadcasts every round's key into a register of its own
-// and, with the 16 state vectors of a batch, spills (0.38 -> 0.32 ns per word, Zen 4).
+// and, with the 16 state vectors of a batch, runs out of registers and spills.
 PXI_L VP xor_key(VP a, VP b, const uint32_t& k) {
   __m512i r = a.v;
   asm("vpternlogd {$0x96, %2%{1to16%}, %1, %0|%0, %1, %2%{1to16%}, 0x96}" : "+v"(r) : "v"(b.v), "m"(k));
@@ -187,11 +187,8 @@ struct Isa {
   using Q = VQ;
   using D = VD;
   // Iterations whose blocks words() computes at once: 64 blocks, sixteen independent multiply chains
-  // per round, enough to hide the round's latency (about 7 cycles on Zen 4). Philox alone, ns per
-  // word (one core, Zen 4): 0.39 with 16 blocks, 0.32 with 32, 0.29 with 48, 0.31 with 64 (spills);
-  // the pipes' limit is about 0.26. (Normal: 0.77 with 32, 0.74 with 48, 0.72 with 64.) Zen 5, with
-  // the scheduling pass of CMakeLists.txt: 64 against 48, normal 0.340 against 0.356 ns per value,
-  // float64 normal 0.84 against 0.89, uniform 0.181 against 0.187, truncated normal the same.
+  // per round, enough to hide a round's multiply latency; fewer leave the pipes idle, more spill
+  // (16, 32, 48 and 64 blocks measured; 64 was fastest with the scheduling pass of CMakeLists.txt).
   static constexpr int kBatch = 4;
   // The four words of blocks b .. b + 16 kBatch - 1 of (key, stream), in element order: vector k
   // holds words 16k .. 16k+15 of the stretch (blocks 4k .. 4k+3). The blocks share the high word of
