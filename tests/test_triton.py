@@ -309,9 +309,8 @@ from philoxinit import _triton as T
 out = {}
 for dist, dtype in json.loads(sys.argv[1]):
     pb = 2 if dtype == 1 else 4
-    src = ASTSource(T._fill_kernel, signature={"ints": "*i64", "floats": "*fp64", "programs": "*i64",
-        "n_requests": "i32", "DIST": "constexpr", "DTYPE": "constexpr", "PB": "constexpr",
-        "OUTER": "constexpr", "BLOCK": "constexpr"},
+    src = ASTSource(T._fill_kernel, signature={"table": "*i64", "n_requests": "i32", "DIST": "constexpr",
+        "DTYPE": "constexpr", "PB": "constexpr", "OUTER": "constexpr", "BLOCK": "constexpr"},
         constexprs={"DIST": dist, "DTYPE": dtype, "PB": pb, "OUTER": 1, "BLOCK": T.ITEMS_PER_PROGRAM})
     k = triton.compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": T.NUM_WARPS, "enable_fp_fusion": False})
     out[f"{dist},{dtype}"] = sorted(set(re.findall(r"^\s*(?:@!?%p\d+\s+)?([a-z][\w.]*)", k.asm["ptx"], re.M)))

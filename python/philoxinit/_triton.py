@@ -10,13 +10,14 @@ the table's prefix sums of programs, computes one Philox block per item, turns t
 stored bit patterns with the transforms of _triton_math.py, and stores each element that exists at
 its strided address. Every value depends only on its item, never on the grid.
 
-The table crosses to the device as two small tensors (int64 fields, float64 parameters), copied
-without synchronizing: pinned host memory and a non-blocking copy on the current stream.
+The table crosses to the device as one small int64 tensor, copied without synchronizing: pinned
+host memory and a non-blocking copy on the current stream.
 Under Triton's interpreter (``TRITON_INTERPRET=1``) the same kernel runs on CPU tensors.
 """
 
 from __future__ import annotations
 
+import struct
 from contextlib import nullcontext
 from typing import Sequence
 
@@ -27,9 +28,10 @@ import triton.language as tl
 from . import _triton_math as M
 from ._request import DTYPE_CODES, Request
 
-# Fields of a request's row in the int64 table, then (size, memory stride, global stride) for each
-# dimension above the innermost one, outermost first (the table's OUTER of them, padded at the
-# outer end with size-1 dims).
+# The int64 table of a launch: the prefix sums of the requests' programs (n_requests + 1), then one
+# row per request: the fields below, (size, memory stride, global stride) for each dimension above
+# the innermost one, outermost first (the launch's OUTER of them, padded at the outer end with
+# size-1 dims), and the request's float64 parameters Params a, b, t0, dt, flip, lo, hi (bits).
 F_ADDR = tl.constexpr(0)  # address of the element at local index 0
 F_KEY = tl.constexpr(1)  # key, stream, offset: uint64 stored as int64
 F_STREAM = tl.constexpr(2)
@@ -43,7 +45,7 @@ F_INNER_STRIDE = tl.constexpr(9)
 F_INNER_GSTEP = tl.constexpr(10)
 F_SERIES = tl.constexpr(11)  # truncated normal: the series mode
 F_DIMS = tl.constexpr(12)
-N_FLOATS = tl.constexpr(7)  # the float64 row: Params a, b, t0, dt, flip, lo, hi
+N_PARAMS = tl.constexpr(7)
 
 MODE_BLOCKS = tl.constexpr(0)
 MODE_ELEMENTS = tl.constexpr(1)
@@ -53,19 +55,19 @@ NUM_WARPS = 4
 
 
 @triton.jit
-def _fill_kernel(ints, floats, programs, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr,
-                 PB: tl.constexpr, OUTER: tl.constexpr, BLOCK: tl.constexpr):
+def _fill_kernel(table, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr, PB: tl.constexpr,
+                 OUTER: tl.constexpr, BLOCK: tl.constexpr):
     pid = tl.program_id(0).to(tl.int64)
-    # The request of this program: the last r with programs[r] <= pid (every request has one).
+    # The request of this program: the last r with table[r] <= pid (every request has one).
     lo = pid * 0
     hi = lo + n_requests - 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        right = tl.load(programs + mid) <= pid
+        right = tl.load(table + mid) <= pid
         lo = tl.where(right, mid, lo)
         hi = tl.where(right, hi, mid - 1)
-    row = ints + lo * (F_DIMS + 3 * OUTER)
-    item = (pid - tl.load(programs + lo)) * BLOCK + tl.arange(0, BLOCK)
+    row = table + (n_requests + 1) + lo * (F_DIMS + 3 * OUTER + N_PARAMS)
+    item = (pid - tl.load(table + lo)) * BLOCK + tl.arange(0, BLOCK)
     valid = item < tl.load(row + F_ITEMS)
 
     # The row of each item and its global index / memory offset (table.h place_item).
@@ -110,9 +112,9 @@ def _fill_kernel(ints, floats, programs, n_requests, DIST: tl.constexpr, DTYPE: 
     x0, x1, x2, x3 = M.philox4x32_10(x0, x1, x2, x3, key.to(tl.uint32), (key >> 32).to(tl.uint32))
 
     # The parameters in the lane precision (fill.h prepare32 / prepare64).
-    fl = floats + lo * N_FLOATS
-    pa = tl.load(fl + 0)
-    pb = tl.load(fl + 1)
+    fl = row + F_DIMS + 3 * OUTER
+    pa = M.param(fl, 0)
+    pb = M.param(fl, 1)
     series = tl.load(row + F_SERIES) != 0
     w = tl.arange(0, PB)[None, :]
     if PB == 4:
@@ -122,10 +124,10 @@ def _fill_kernel(ints, floats, programs, n_requests, DIST: tl.constexpr, DTYPE: 
             low = M.round_to(a, DTYPE)
             high = M.round_to(sd, DTYPE)
         else:
-            low = M.round_to(tl.load(fl + 5).to(tl.float32), DTYPE)
-            high = M.round_to(tl.load(fl + 6).to(tl.float32), DTYPE)
-        v0, v1, v2, v3 = M.block_bits32(x0, x1, x2, x3, a, sd, sd - a, tl.load(fl + 2).to(tl.float32),
-                                        tl.load(fl + 3).to(tl.float32), sd * tl.load(fl + 4).to(tl.float32),
+            low = M.round_to(M.param(fl, 5).to(tl.float32), DTYPE)
+            high = M.round_to(M.param(fl, 6).to(tl.float32), DTYPE)
+        v0, v1, v2, v3 = M.block_bits32(x0, x1, x2, x3, a, sd, sd - a, M.param(fl, 2).to(tl.float32),
+                                        M.param(fl, 3).to(tl.float32), sd * M.param(fl, 4).to(tl.float32),
                                         series, low, high, DIST, DTYPE)
         vals = tl.reshape(tl.join(tl.join(v0, v2), tl.join(v1, v3)), (BLOCK, 4))  # words 0, 1, 2, 3
         if DTYPE == M.FLOAT16 or DTYPE == M.BFLOAT16:
@@ -135,8 +137,8 @@ def _fill_kernel(ints, floats, programs, n_requests, DIST: tl.constexpr, DTYPE: 
             out = vals.to(tl.int32, bitcast=True)
             ptr = tl.load(row + F_ADDR).to(tl.pointer_type(tl.int32))
     else:
-        v0, v1 = M.block_bits64(x0, x1, x2, x3, pa, pb, pb - pa, tl.load(fl + 2), tl.load(fl + 3),
-                                pb * tl.load(fl + 4), series, tl.load(fl + 5), tl.load(fl + 6), DIST)
+        v0, v1 = M.block_bits64(x0, x1, x2, x3, pa, pb, pb - pa, M.param(fl, 2), M.param(fl, 3),
+                                pb * M.param(fl, 4), series, M.param(fl, 5), M.param(fl, 6), DIST)
         out = tl.join(v0, v1).to(tl.int64, bitcast=True)
         ptr = tl.load(row + F_ADDR).to(tl.pointer_type(tl.int64))
     offsets = m[:, None] + (c0[:, None] + w) * tl.load(row + F_INNER_STRIDE)
@@ -194,11 +196,12 @@ def _plan(tensor: torch.Tensor, req: Request, pb: int):
         rows * row_items, row_items, mode, inner, inner_stride, inner_gstep, int(req.params.series != 0),
     ]  # fmt: skip
     p = req.params
-    return dims[:-1], fields, [p.a, p.b, p.t0, p.dt, p.flip, p.lo, p.hi], rows * row_items
+    params = struct.unpack("<7q", struct.pack("<7d", p.a, p.b, p.t0, p.dt, p.flip, p.lo, p.hi))
+    return dims[:-1], fields, list(params), rows * row_items
 
 
-def _to_device(values: list, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    host = torch.tensor(values, dtype=dtype)
+def _to_device(values: list, device: torch.device) -> torch.Tensor:
+    host = torch.tensor(values, dtype=torch.int64)
     if device.type == "cpu":  # the interpreter
         return host
     # Pinned memory and a non-blocking copy: no synchronization. The caching host allocator keeps
@@ -210,21 +213,17 @@ def _launch(pairs, dist: int, dtype_code: int, items_per_program: int) -> None:
     pb = 2 if dtype_code == 1 else 4
     plans = [_plan(t, r, pb) for t, r in pairs]
     outer = max(len(o) for o, _, _, _ in plans)
-    ints: list = []
-    floats: list = []
+    rows: list = []
     programs = [0]
     for dims, fields, params, items in plans:
         pad = [[1, 0, 0]] * (outer - len(dims))
-        ints += fields + [v for d in pad + dims for v in d]
-        floats += params
+        rows += fields + [v for d in pad + dims for v in d] + params
         programs.append(programs[-1] + -(-items // items_per_program))
-    grid = programs.pop()
+    grid = programs[-1]
     if grid >= 1 << 31:
         raise ValueError(f"philoxinit: {grid} Triton programs exceed the grid limit (2^31 - 1)")
-    device = pairs[0][0].device
     _fill_kernel[(grid,)](
-        _to_device(ints, torch.int64, device), _to_device(floats, torch.float64, device),
-        _to_device(programs, torch.int64, device), len(plans),
+        _to_device(programs + rows, pairs[0][0].device), len(plans),
         DIST=dist, DTYPE=dtype_code, PB=pb, OUTER=outer, BLOCK=items_per_program,
         num_warps=NUM_WARPS, enable_fp_fusion=False,
     )  # fmt: skip

@@ -94,6 +94,12 @@ FLOAT16 = tl.constexpr(2)
 BFLOAT16 = tl.constexpr(3)
 
 
+@triton.jit
+def param(row, k):
+    """Float64 parameter k of a table row (stored as its bit pattern in an int64)."""
+    return tl.load(row + k).to(tl.float64, bitcast=True)
+
+
 # ---- Philox4x32-10 ------------------------------------------------------------------------------
 @triton.jit
 def philox4x32_10(c0, c1, c2, c3, k0, k1):
