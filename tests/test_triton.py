@@ -10,7 +10,7 @@ div_rn / sqrt_rn lowering, no FMA contraction, integer ops) is proven there. Her
 also compiled to PTX for sm_90 (no GPU needed) and its instructions are checked.
 
 Routing tests (which path a device gets, and why) need no Triton. The Triton tests skip, saying
-so, where triton does not import (the CPU build of torch ships none): ``make triton`` runs them in
+so, where triton does not import (the CPU build of torch ships none): ``make timm-triton`` runs them in
 an environment with the CUDA build of torch.
 """
 
@@ -60,7 +60,7 @@ def env(**values):
 try:
     import triton  # noqa: F401
 except Exception as e:  # noqa: BLE001 -- any failure to import means no Triton path here
-    TRITON_MISSING = f"triton does not import here ({type(e).__name__}: {e}); `make triton` runs these tests"
+    TRITON_MISSING = f"triton does not import here ({type(e).__name__}: {e}); `make timm-triton` runs these tests"
 else:
     TRITON_MISSING = ""
 needs_triton = pytest.mark.skipif(bool(TRITON_MISSING), reason=TRITON_MISSING or "-")
@@ -82,8 +82,9 @@ def tri():
     return module
 
 
-# Small programs under the interpreter, so that even small tensors span several of them.
-ITEMS = [512, 32] if ON_GPU else [64]
+# Items per program: small ones under the interpreter, so that small tensors span several programs
+# (on a GPU the default, as users run it: each value of it is one more kernel to compile).
+ITEMS = None if ON_GPU else 64
 
 
 # ---- the requests the public functions make --------------------------------------------------
@@ -119,7 +120,7 @@ def with_sentinel(numel: int, dtype, device) -> torch.Tensor:
     return b
 
 
-def run_both(tri, cases, items):
+def run_both(tri, cases):
     """cases: (base, view, request) on the CPU. Fills copies of the bases by ``_C.fill_cpu`` and by
     the Triton kernel (one batched call) on DEVICE; returns the two lists of bases."""
     cpu, ours, tuples, targets, requests = [], [], [], [], []
@@ -132,7 +133,7 @@ def run_both(tri, cases, items):
         requests.append(req)
         ours.append(o)
     _C.fill_cpu(tuples, 1)
-    tri.fill(targets, requests, items_per_program=items)
+    tri.fill(targets, requests, **({} if ITEMS is None else {"items_per_program": ITEMS}))
     return cpu, ours
 
 
@@ -166,15 +167,13 @@ def test_triton_matches_cpu_kernels(tri, dist, dtype):
                  offset=rng.choice([0, 1, 2**32 - 1, 2**64 - 3]))  # fmt: skip
         for _ in range(2)
     ]
-    for items in ITEMS:
-        assert_same(*run_both(tri, cases, items))
+    assert_same(*run_both(tri, cases))
 
 
 @pytest.mark.parametrize("dtype", BITS, ids=str)
 def test_triton_bits_match_cpu_kernels(tri, dtype):
     cases = [case_for(lambda t, **k: P.random_bits_(t, **k), (3, 45), dtype, 0xDEADBEEF, stream=3, offset=2**64 - 5)]
-    for items in ITEMS:
-        assert_same(*run_both(tri, cases, items))
+    assert_same(*run_both(tri, cases))
 
 
 @pytest.mark.parametrize("std", [3.0e4, 1.0e-6], ids=["overflow", "subnormal"])
@@ -182,7 +181,7 @@ def test_float16_overflow_and_subnormals_round_as_the_cpu_kernels(tri, std):
     """float16 rounding done in integer operations: values beyond 65520 become inf, tiny ones
     subnormal halves, exactly as the CPU kernels write them."""
     cases = [case_for(lambda t, **k: P.normal_(t, 0.0, std, **k), (200,), torch.float16, 77)]
-    cpu, ours = run_both(tri, cases, ITEMS[-1])
+    cpu, ours = run_both(tri, cases)
     assert_same(cpu, ours)
     v = cpu[0].float()
     assert (v.isinf().any() if std > 1 else ((v != 0) & (v.abs() < 2.0**-14)).any())
@@ -191,7 +190,7 @@ def test_float16_overflow_and_subnormals_round_as_the_cpu_kernels(tri, std):
 def test_wide_float64_tails(tri):
     """The float64 quantile's deepest region (w >= 169, |z| > 18)."""
     cases = [case_for(lambda t, **k: P.trunc_normal_(t, 1.0, 2.0, -59.0, -35.0, **k), (300,), torch.float64, 5)]
-    assert_same(*run_both(tri, cases, ITEMS[-1]))
+    assert_same(*run_both(tri, cases))
 
 
 # ---- layouts, boxes, batches -----------------------------------------------------------------
@@ -221,8 +220,7 @@ def test_non_contiguous_views(tri, dist, dtype):
     for _, (base, view) in layouts((2, 3, 5, 7), dtype).items():
         (target, req), = capture(lambda t: DISTS[dist](t, seed=91, stream=4), torch.empty(view.shape, dtype=dtype))
         cases.append((base, view, req))
-    for items in ITEMS:
-        assert_same(*run_both(tri, cases, items))
+    assert_same(*run_both(tri, cases))
 
 
 def test_sharded_boxes(tri):
@@ -239,8 +237,7 @@ def test_sharded_boxes(tri):
         (target, req), = capture(lambda t: P.trunc_normal_(t, 0.0, 1.0, -2.0, 2.0, seed=8, global_shape=gshape,
                                                            global_offset=start), torch.empty(shape, dtype=dtype))  # fmt: skip
         cases.append((base, view, req))
-    for items in ITEMS:
-        assert_same(*run_both(tri, cases, items))
+    assert_same(*run_both(tri, cases))
 
 
 def test_one_batch_of_mixed_requests(tri):
@@ -259,8 +256,7 @@ def test_one_batch_of_mixed_requests(tri):
             cases.append((base, view, req))
         else:
             cases.append(case_for(fn, shape, dtype, i, stream=rng.getrandbits(64)))
-    for items in ITEMS:
-        assert_same(*run_both(tri, cases, items))
+    assert_same(*run_both(tri, cases))
 
 
 # ---- through the public API (PHILOXINIT_BACKEND=triton) ---------------------------------------
@@ -418,3 +414,13 @@ def test_importing_philoxinit_does_not_import_triton():
     assert run.returncode == 0, run.stderr
     expect = ON_GPU and not (_C is not None and _backend._cuda_usable())  # backend() asks where a GPU needs it
     assert run.stdout.strip() == str(expect)
+
+
+def test_info_lists_each_devices_path(no_compiled_cuda, monkeypatch):
+    from philoxinit import info
+
+    monkeypatch.setattr(_backend, "_visible_devices", lambda: [torch.device("cpu"), torch.device("cuda", 0)])
+    d = info.collect()
+    assert d["backend"]["devices"][1] == {"device": "cuda:0", "path": "triton",
+                                          "reason": "Triton kernels (extension built without CUDA)"}  # fmt: skip
+    assert "  cuda:0     triton (Triton kernels (extension built without CUDA))" in info.format_info(d).splitlines()

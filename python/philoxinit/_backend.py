@@ -172,7 +172,7 @@ def backend() -> BackendInfo:
     if not forced and gpus and any(path != "compiled" for _, path, _ in gpus):
         reason += "; " + "; ".join(f"{d} tensors use {path} ({why})" for d, path, why in gpus if path != "compiled")
     elif not forced and not gpus:
-        reason += f"; no GPU visible (CUDA kernels: {_cuda_reason()})"
+        reason += f"; no GPU visible ({_cuda_reason()})"
     return BackendInfo(name, reason, cpu, cuda, devices)
 
 
