@@ -233,6 +233,9 @@ def fill(tensors: Sequence[torch.Tensor], requests: Sequence[Request], items_per
     """Write each request into its tensor (validated, non-empty, all on one device): one kernel
     launch per (distribution, dtype), in the order the requests come. ``items_per_program`` (a
     power of two) only changes how work is split, never the values."""
+    if tensors[0].is_cuda and torch.cuda.is_current_stream_capturing():
+        # A captured copy would read the pinned table again at every replay, after it was reused.
+        raise RuntimeError("philoxinit: the Triton path cannot be captured into a CUDA graph; fill before capturing")
     groups: dict = {}
     for t, r in zip(tensors, requests):
         groups.setdefault((int(r.dist), DTYPE_CODES[t.dtype]), []).append((t, r))
