@@ -424,3 +424,14 @@ def test_info_lists_each_devices_path(no_compiled_cuda, monkeypatch):
     assert d["backend"]["devices"][1] == {"device": "cuda:0", "path": "triton",
                                           "reason": "Triton kernels (extension built without CUDA)"}  # fmt: skip
     assert "  cuda:0     triton (Triton kernels (extension built without CUDA))" in info.format_info(d).splitlines()
+
+
+@pytest.mark.skipif(not ON_GPU, reason="needs a CUDA or ROCm GPU")
+def test_graph_capture_is_refused(tri):
+    (_, req), = capture(lambda t: P.normal_(t, seed=1), torch.empty(64))
+    t = torch.zeros(64, device=DEVICE)
+    graph = torch.cuda.CUDAGraph()
+    with pytest.raises(RuntimeError, match="cannot be captured into a CUDA graph"):
+        with torch.cuda.graph(graph):
+            tri.fill([t], [req])
+    assert not t.any()

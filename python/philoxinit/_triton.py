@@ -12,7 +12,11 @@ its strided address. Every value depends only on its item, never on the grid.
 
 The table crosses to the device as one small int64 tensor, copied without synchronizing: pinned
 host memory and a non-blocking copy on the current stream.
-Under Triton's interpreter (``TRITON_INTERPRET=1``) the same kernel runs on CPU tensors.
+
+Under Triton's interpreter (``TRITON_INTERPRET=1`` when this module is first imported) the same
+kernel runs on CPU tensors, through numpy. The kernels call Triton builtins only, no
+``triton.language.standard`` functions (``zeros_like``, ...): those are decorated when triton is
+imported, so they would not be interpreted where triton was imported before the variable was set.
 """
 
 from __future__ import annotations
@@ -107,8 +111,8 @@ def _fill_kernel(table, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr, PB:
     b = tl.load(row + F_OFFSET).to(tl.uint64, bitcast=True) + block.to(tl.uint64, bitcast=True)
     x0 = b.to(tl.uint32)
     x1 = (b >> 32).to(tl.uint32)
-    x2 = x0 * 0 + stream.to(tl.uint32)  # (only builtins here, no triton.language.standard functions:
-    x3 = x0 * 0 + (stream >> 32).to(tl.uint32)  # the interpreter then works whenever triton was imported)
+    x2 = x0 * 0 + stream.to(tl.uint32)
+    x3 = x0 * 0 + (stream >> 32).to(tl.uint32)
     x0, x1, x2, x3 = M.philox4x32_10(x0, x1, x2, x3, key.to(tl.uint32), (key >> 32).to(tl.uint32))
 
     # The parameters in the lane precision (fill.h prepare32 / prepare64).
