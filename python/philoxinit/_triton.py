@@ -59,6 +59,12 @@ NUM_WARPS = 4
 
 
 @triton.jit
+def _param(row, k):
+    """Float64 parameter k of a table row (stored as its bit pattern)."""
+    return tl.load(row + k).to(tl.float64, bitcast=True)
+
+
+@triton.jit
 def _fill_kernel(table, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr, PB: tl.constexpr,
                  OUTER: tl.constexpr, BLOCK: tl.constexpr):
     pid = tl.program_id(0).to(tl.int64)
@@ -117,8 +123,8 @@ def _fill_kernel(table, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr, PB:
 
     # The parameters in the lane precision (fill.h prepare32 / prepare64).
     fl = row + F_DIMS + 3 * OUTER
-    pa = M.param(fl, 0)
-    pb = M.param(fl, 1)
+    pa = _param(fl, 0)
+    pb = _param(fl, 1)
     series = tl.load(row + F_SERIES) != 0
     w = tl.arange(0, PB)[None, :]
     if PB == 4:
@@ -128,10 +134,10 @@ def _fill_kernel(table, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr, PB:
             low = M.round_to(a, DTYPE)
             high = M.round_to(sd, DTYPE)
         else:
-            low = M.round_to(M.param(fl, 5).to(tl.float32), DTYPE)
-            high = M.round_to(M.param(fl, 6).to(tl.float32), DTYPE)
-        v0, v1, v2, v3 = M.block_bits32(x0, x1, x2, x3, a, sd, sd - a, M.param(fl, 2).to(tl.float32),
-                                        M.param(fl, 3).to(tl.float32), sd * M.param(fl, 4).to(tl.float32),
+            low = M.round_to(_param(fl, 5).to(tl.float32), DTYPE)
+            high = M.round_to(_param(fl, 6).to(tl.float32), DTYPE)
+        v0, v1, v2, v3 = M.block_bits32(x0, x1, x2, x3, a, sd, sd - a, _param(fl, 2).to(tl.float32),
+                                        _param(fl, 3).to(tl.float32), sd * _param(fl, 4).to(tl.float32),
                                         series, low, high, DIST, DTYPE)
         vals = tl.reshape(tl.join(tl.join(v0, v2), tl.join(v1, v3)), (BLOCK, 4))  # words 0, 1, 2, 3
         if DTYPE == M.FLOAT16 or DTYPE == M.BFLOAT16:
@@ -141,8 +147,8 @@ def _fill_kernel(table, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr, PB:
             out = vals.to(tl.int32, bitcast=True)
             ptr = tl.load(row + F_ADDR).to(tl.pointer_type(tl.int32))
     else:
-        v0, v1 = M.block_bits64(x0, x1, x2, x3, pa, pb, pb - pa, M.param(fl, 2), M.param(fl, 3),
-                                pb * M.param(fl, 4), series, M.param(fl, 5), M.param(fl, 6), DIST)
+        v0, v1 = M.block_bits64(x0, x1, x2, x3, pa, pb, pb - pa, _param(fl, 2), _param(fl, 3),
+                                pb * _param(fl, 4), series, _param(fl, 5), _param(fl, 6), DIST)
         out = tl.join(v0, v1).to(tl.int64, bitcast=True)
         ptr = tl.load(row + F_ADDR).to(tl.pointer_type(tl.int64))
     offsets = m[:, None] + (c0[:, None] + w) * tl.load(row + F_INNER_STRIDE)

@@ -14,16 +14,18 @@ correctly rounded IEEE operation:
 
 Python float constants combined with a float64 tensor become float64 constants exactly (Triton
 types a Python scalar by the tensor it meets); coefficient tuples are read from _quantile_coeffs,
-the single source of the constants. The transforms that the kernels apply per (dist, dtype) are
-``block32`` and ``block64`` at the end.
+the single source of the constants. What a kernel applies to a Philox block is ``block_bits32`` /
+``block_bits64`` at the end.
 """
 
 from __future__ import annotations
 
+import torch
 import triton
 import triton.language as tl
 
 from . import _quantile_coeffs as C
+from ._request import DTYPE_CODES, Dist
 
 
 def _scaled(coeffs, factor):
@@ -41,6 +43,7 @@ PHILOX_W1 = tl.constexpr(0xBB67AE85)
 F32_LOG_R = tl.constexpr(C.F32_LOG_R)
 F32_FOLD = tl.constexpr(C.F32_SQRT2_BITS - (1 << C.F32_MANT_BITS) + 1)
 F32_NOT_MANT = tl.constexpr(0xFFFFFFFF ^ C.F32_MANT_MASK)
+F32_MANT_BITS = tl.constexpr(C.F32_MANT_BITS)
 F32_LN2_HI = tl.constexpr(C.F32_LN2_HI)
 F32_LN2_LO = tl.constexpr(C.F32_LN2_LO)
 F32_QMIN = tl.constexpr(2.0**-126)
@@ -60,6 +63,7 @@ F32_OCTANT_LOW = tl.constexpr(1 << C.F32_OCTANT_SHIFT)
 F64_LOG_R = tl.constexpr(C.F64_LOG_R)
 F64_FOLD = tl.constexpr(C.F64_SQRT2_BITS - (1 << C.F64_MANT_BITS) + 1)
 F64_NOT_MANT = tl.constexpr(0xFFFFFFFFFFFFFFFF ^ C.F64_MANT_MASK)
+F64_MANT_BITS = tl.constexpr(C.F64_MANT_BITS)
 F64_LN2_HI = tl.constexpr(C.F64_LN2_HI)
 F64_LN2_LO = tl.constexpr(C.F64_LN2_LO)
 F64_QMIN = tl.constexpr(2.0**-1000)
@@ -82,22 +86,15 @@ F64_COS = tl.constexpr(C.F64_COS)
 F64_ANGLE_STEP = tl.constexpr(C.F64_ANGLE_STEP)
 F64_OCTANT_LOW = tl.constexpr(1 << C.F64_OCTANT_SHIFT)
 
-# Distribution codes (csrc/fill.h Dist; _request.Dist)
-BITS = tl.constexpr(0)
-UNIFORM = tl.constexpr(1)
-NORMAL = tl.constexpr(2)
-TRUNC_NORMAL = tl.constexpr(3)
-# Dtype codes (csrc/fill.h DType)
-FLOAT32 = tl.constexpr(0)
-FLOAT64 = tl.constexpr(1)
-FLOAT16 = tl.constexpr(2)
-BFLOAT16 = tl.constexpr(3)
-
-
-@triton.jit
-def param(row, k):
-    """Float64 parameter k of a table row (stored as its bit pattern in an int64)."""
-    return tl.load(row + k).to(tl.float64, bitcast=True)
+# Distribution and dtype codes (csrc/fill.h Dist, DType)
+BITS = tl.constexpr(int(Dist.BITS))
+UNIFORM = tl.constexpr(int(Dist.UNIFORM))
+NORMAL = tl.constexpr(int(Dist.NORMAL))
+TRUNC_NORMAL = tl.constexpr(int(Dist.TRUNC_NORMAL))
+FLOAT32 = tl.constexpr(DTYPE_CODES[torch.float32])
+FLOAT64 = tl.constexpr(DTYPE_CODES[torch.float64])
+FLOAT16 = tl.constexpr(DTYPE_CODES[torch.float16])
+BFLOAT16 = tl.constexpr(DTYPE_CODES[torch.bfloat16])
 
 
 # ---- Philox4x32-10 ------------------------------------------------------------------------------
@@ -118,7 +115,8 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
 # ---- polynomials --------------------------------------------------------------------------------
 @triton.jit
 def horner(c: tl.constexpr, t):
-    """Horner's rule, separate multiply and add, coefficients highest degree first."""
+    """Horner's rule, separate multiply and add, coefficients highest degree first (c a constexpr
+    tuple: len(c.value), as the interpreter has no len() of a constexpr)."""
     p = c[0] * t + c[1]
     for k in tl.static_range(2, len(c.value)):
         p = p * t + c[k]
@@ -154,7 +152,7 @@ def log_f32(y, E_BIAS: tl.constexpr):
     bits = y.to(tl.uint32, bitcast=True)
     t = bits - F32_FOLD
     m = (bits - (t & F32_NOT_MANT)).to(tl.float32, bitcast=True)
-    e = to_f32((t + (1 << 30)) >> 23) - E_BIAS
+    e = to_f32((t + (1 << 30)) >> F32_MANT_BITS) - E_BIAS  # t's exponent field, made non-negative
     f = m - 1.0
     s = tl.math.div_rn(f, 2.0 + f)
     z = s * s
@@ -170,7 +168,7 @@ def log_f64(y, E_BIAS: tl.constexpr):
     bits = y.to(tl.uint64, bitcast=True)
     t = bits - F64_FOLD
     m = (bits - (t & F64_NOT_MANT)).to(tl.float64, bitcast=True)
-    e = to_f64((t + (1 << 62)) >> 52) - E_BIAS
+    e = to_f64((t + (1 << 62)) >> F64_MANT_BITS) - E_BIAS
     f = m - 1.0
     s = f / (2.0 + f)
     z = s * s
