@@ -128,19 +128,19 @@ def route(device: torch.device) -> Tuple[str, str]:
         if forced:
             return "error", f"no {forced} kernels for {device.type} tensors"
         return "torch", f"no compiled or Triton kernels for {device.type} tensors"
-    compiled, why_not = _compiled_cuda(device)
+    cuda_ok, cuda_why = _compiled_cuda(device)
     if forced == "compiled":
-        return ("compiled" if compiled else "error"), why_not
-    if compiled and not forced:
-        return "compiled", why_not
+        return ("compiled" if cuda_ok else "error"), cuda_why
+    if cuda_ok and not forced:
+        return "compiled", cuda_why
     module, why = _triton()
     if module is not None and module.INTERPRETED:
         why = "TRITON_INTERPRET=1 is set: Triton's interpreter runs on CPU tensors only"
     elif module is not None:
-        return "triton", "PHILOXINIT_BACKEND=triton is set" if forced else f"Triton kernels ({why_not})"
+        return "triton", "PHILOXINIT_BACKEND=triton is set" if forced else f"Triton kernels ({cuda_why})"
     if forced:
         return "error", why
-    return "torch", f"{why_not}; {why}"
+    return "torch", f"{cuda_why}; {why}"
 
 
 def _visible_devices() -> list:
