@@ -187,6 +187,17 @@ def test_float16_overflow_and_subnormals_round_as_the_cpu_kernels(tri, std):
     assert (v.isinf().any() if std > 1 else ((v != 0) & (v.abs() < 2.0**-14)).any())
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_programs_with_central_and_tail_lanes(tri, dtype):
+    """A wide interval: most lanes in the quantile's central region, a few in a tail region, so
+    programs take the tail branch for some lanes only."""
+    cases = [case_for(lambda t, **k: P.trunc_normal_(t, 0.0, 1.0, -7.0, 7.0, **k), (2000,), dtype, 12)]
+    cpu, ours = run_both(tri, cases)
+    assert_same(cpu, ours)
+    z = cpu[0].abs()
+    assert (z > 2.95).any() and (z < 2.9).any()  # both regions were drawn
+
+
 def test_wide_float64_tails(tri):
     """The float64 quantile's deepest region (w >= 169, |z| > 18)."""
     cases = [case_for(lambda t, **k: P.trunc_normal_(t, 1.0, 2.0, -59.0, -35.0, **k), (300,), torch.float64, 5)]

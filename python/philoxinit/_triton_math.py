@@ -178,7 +178,7 @@ def log_f64(y, E_BIAS: tl.constexpr):
     return e * F64_LN2_HI + (lm + e * F64_LN2_LO)
 
 
-# ---- the normal quantile (quantile_impl.h quantile_f32 / _f64), every region for every lane ---
+# ---- the normal quantile (quantile_impl.h quantile_f32 / _f64) ---------------------------------
 @triton.jit
 def vmax(a, b):
     return tl.where(a < b, b, a)
@@ -190,15 +190,40 @@ def vmin(a, b):
 
 
 @triton.jit
+def _min2(a, b):
+    return tl.minimum(a, b)
+
+
+@triton.jit
+def _max2(a, b):
+    return tl.maximum(a, b)
+
+
+@triton.jit
+def lowest(x):
+    """The least lane of a program's block (tl.reduce with our own combine: no standard function)."""
+    return tl.reduce(x, 0, _min2)
+
+
+@triton.jit
+def highest(x):
+    return tl.reduce(x, 0, _max2)
+
+
+@triton.jit
 def quantile_f32(q):
+    """Phi^-1(q), q in [0, 1]. As in quantile_impl.h, a tail region is computed only when some
+    lane of the program needs it (which never changes a value), so central intervals skip them."""
     y = vmax(q * (1.0 - q), F32_QMIN)
     lg = log_f32(y, 126)  # log(4 q (1 - q)) = -w
     p = horner_at_negative(F32_Q1, lg + F32_C1)
-    w = -lg
-    s = tl.math.sqrt_rn(w)
-    pt = horner(F32_Q2, s - F32_C2)
-    pt = tl.where(w >= F32_W1, horner(F32_Q3, s - F32_C3), pt)
-    p = tl.where(w >= F32_W0, pt, p)
+    if lowest(lg) <= -F32_W0:
+        w = -lg
+        s = tl.math.sqrt_rn(w)
+        pt = horner(F32_Q2, s - F32_C2)
+        if highest(w) >= F32_W1:
+            pt = tl.where(w >= F32_W1, horner(F32_Q3, s - F32_C3), pt)
+        p = tl.where(w >= F32_W0, pt, p)
     return (0.5 - q) * p
 
 
@@ -206,13 +231,18 @@ def quantile_f32(q):
 def quantile_f64(q):
     lg = log_f64(vmax(q * (1.0 - q), F64_QMIN), 1022)
     p = horner_at_negative(F64_Q1, lg + F64_C1)
-    w = -lg
-    s = tl.sqrt(w)
-    pt = horner(F64_Q2, s - F64_C2)
-    pt = tl.where(w >= F64_W1, horner(F64_Q3, s - F64_C3), pt)
-    pt = tl.where(w >= F64_W2, horner(F64_Q4, s - F64_C4), pt)
-    pt = tl.where(w >= F64_W3, horner(F64_Q5, s - F64_C5), pt)
-    p = tl.where(w >= F64_W0, pt, p)
+    if lowest(lg) <= -F64_W0:
+        w = -lg
+        s = tl.sqrt(w)
+        pt = horner(F64_Q2, s - F64_C2)
+        top = highest(w)
+        if top >= F64_W1:
+            pt = tl.where(w >= F64_W1, horner(F64_Q3, s - F64_C3), pt)
+            if top >= F64_W2:
+                pt = tl.where(w >= F64_W2, horner(F64_Q4, s - F64_C4), pt)
+                if top >= F64_W3:
+                    pt = tl.where(w >= F64_W3, horner(F64_Q5, s - F64_C5), pt)
+        p = tl.where(w >= F64_W0, pt, p)
     return (0.5 - q) * p
 
 
