@@ -64,7 +64,7 @@ def _param(row, k):
     return tl.load(row + k).to(tl.float64, bitcast=True)
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["n_requests"])  # one compiled kernel whatever the batch's size
 def _fill_kernel(table, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr, PB: tl.constexpr,
                  OUTER: tl.constexpr, BLOCK: tl.constexpr):
     pid = tl.program_id(0).to(tl.int64)
