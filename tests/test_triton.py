@@ -270,6 +270,20 @@ def test_one_batch_of_mixed_requests(tri):
     assert_same(*run_both(tri, cases))
 
 
+def test_empty_requests_in_a_batch_write_nothing(tri):
+    """Requests with no element (a dim of size 0; the public functions never send them, a caller of
+    the batch may) have no program; the others around them are unaffected."""
+    full = [case_for(DISTS["normal"], (9,), torch.float32, 2), case_for(DISTS["uniform"], (7,), torch.float32, 4)]
+    cpu, _ = run_both(tri, full)
+    empty = full[0][2]._replace(sizes=(0, 5), global_strides=(5, 1))
+    targets = [b.to(DEVICE, copy=True) for b, _, _ in full]
+    none = torch.empty(0, 5, device=DEVICE)
+    tri.fill([none, targets[0], none, targets[1], none], [empty, full[0][2], empty, full[1][2], empty],
+             **({} if ITEMS is None else {"items_per_program": ITEMS}))  # fmt: skip
+    tri.fill([none], [empty])  # a launch with nothing to do
+    assert_same(cpu, targets)
+
+
 # ---- through the public API (PHILOXINIT_BACKEND=triton) ---------------------------------------
 
 

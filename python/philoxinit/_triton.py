@@ -229,7 +229,9 @@ def _launch(pairs, dist: int, dtype_code: int, items_per_program: int) -> None:
         pad = [[1, 0, 0]] * (outer - len(dims))
         rows += fields + [v for d in pad + dims for v in d] + params
         programs.append(programs[-1] + -(-items // items_per_program))
-    grid = programs[-1]
+    grid = programs[-1]  # (an empty request has no program: the search never lands on it)
+    if grid == 0:
+        return
     if grid >= 1 << 31:
         raise ValueError(f"philoxinit: {grid} Triton programs exceed the grid limit (2^31 - 1)")
     _fill_kernel[(grid,)](
