@@ -10,8 +10,8 @@ div_rn / sqrt_rn lowering, no FMA contraction, integer ops) is proven there. Her
 also compiled to PTX for sm_90 (no GPU needed) and its instructions are checked.
 
 Routing tests (which path a device gets, and why) need no Triton. The Triton tests skip, saying
-so, where triton does not import (the CPU build of torch ships none): ``make timm-triton`` runs them in
-an environment with the CUDA build of torch.
+so, where triton does not import (the CPU build of torch ships none): ``make timm-triton`` runs
+them in an environment with the CUDA build of torch.
 """
 
 from __future__ import annotations
@@ -244,9 +244,11 @@ def test_sharded_boxes(tri):
         (torch.bfloat16, (3, 4, 5), (6, 9, 11), (2, 3, 5)),
     ]:
         base = with_sentinel(torch.Size(shape).numel(), dtype, "cpu")
-        view = base.view(tuple(reversed(shape))).permute(*reversed(range(len(shape)))) if len(shape) == 3 else base.view(shape)
-        (target, req), = capture(lambda t: P.trunc_normal_(t, 0.0, 1.0, -2.0, 2.0, seed=8, global_shape=gshape,
-                                                           global_offset=start), torch.empty(shape, dtype=dtype))  # fmt: skip
+        view = base.view(shape)
+        if len(shape) == 3:  # a transposed local view
+            view = base.view(tuple(reversed(shape))).permute(*reversed(range(len(shape))))
+        fn = lambda t: P.trunc_normal_(t, 0.0, 1.0, -2.0, 2.0, seed=8, global_shape=gshape, global_offset=start)  # noqa: E731
+        (target, req), = capture(fn, torch.empty(shape, dtype=dtype))
         cases.append((base, view, req))
     assert_same(*run_both(tri, cases))
 
@@ -333,7 +335,8 @@ for dist, dtype in json.loads(sys.argv[1]):
     src = ASTSource(T._fill_kernel, signature={"table": "*i64", "n_requests": "i32", "DIST": "constexpr",
         "DTYPE": "constexpr", "PB": "constexpr", "OUTER": "constexpr", "BLOCK": "constexpr"},
         constexprs={"DIST": dist, "DTYPE": dtype, "PB": pb, "OUTER": 1, "BLOCK": T.ITEMS_PER_PROGRAM})
-    k = triton.compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": T.NUM_WARPS, "enable_fp_fusion": False})
+    k = triton.compile(src, target=GPUTarget("cuda", 90, 32),
+                       options={"num_warps": T.NUM_WARPS, "enable_fp_fusion": False})
     out[f"{dist},{dtype}"] = sorted(set(re.findall(r"^\s*(?:@!?%p\d+\s+)?([a-z][\w.]*)", k.asm["ptx"], re.M)))
 print(json.dumps(out))
 """

@@ -241,7 +241,9 @@ def _launch(pairs, dist: int, dtype_code: int, items_per_program: int) -> None:
     )  # fmt: skip
 
 
-def fill(tensors: Sequence[torch.Tensor], requests: Sequence[Request], items_per_program: int = ITEMS_PER_PROGRAM) -> None:
+def fill(
+    tensors: Sequence[torch.Tensor], requests: Sequence[Request], items_per_program: int = ITEMS_PER_PROGRAM
+) -> None:
     """Write each request into its tensor (validated, non-empty, all on one device): one kernel
     launch per (distribution, dtype), in the order the requests come. ``items_per_program`` (a
     power of two) only changes how work is split, never the values."""
