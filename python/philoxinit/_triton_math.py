@@ -7,7 +7,8 @@ correctly rounded IEEE operation:
 * ``+ - *`` never contracted into an FMA (the kernel is launched with ``enable_fp_fusion=False``);
 * float32 division and square root through ``tl.math.div_rn`` / ``sqrt_rn`` (Triton's ``/`` and
   ``tl.sqrt`` are approximate in float32 on NVIDIA GPUs); float64 ``/`` and ``tl.sqrt`` are the
-  IEEE operations on every Triton target (``div_rn`` / ``sqrt_rn`` take float32 only);
+  IEEE operations (div.rn.f64 / sqrt.rn.f64 in PTX; LLVM's correctly rounded sequences on AMD),
+  and ``div_rn`` / ``sqrt_rn`` take float32 only;
 * int -> float conversions of values below 2^31 (2^63) through the signed type, rounded to nearest;
 * float16 / bfloat16 rounding in integer operations (fill.h's f32_to_f16_bits / f32_to_bf16_bits),
   not the hardware conversion, so NaN and overflow patterns match too.
