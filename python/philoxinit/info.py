@@ -20,7 +20,7 @@ def _installed_version(package: str) -> Optional[str]:
 
 
 def collect() -> dict:
-    """Version, backend, CPU instruction sets, threads and CUDA, as plain data."""
+    """Version, backend and each device's path, CPU instruction sets, threads, CUDA and triton, as plain data."""
     import torch
 
     import philoxinit
@@ -65,7 +65,7 @@ def format_info(d: dict) -> str:
     lines = [
         f"philoxinit {d['philoxinit']}",
         f"backend:      {b['name']} ({b['reason']})",
-        *(f"  {d['device']:<10} {d['path']} ({d['reason']})" for d in b["devices"]),
+        *(f"  {dev['device']:<10} {dev['path']} ({dev['reason']})" for dev in b["devices"]),
         f"CPU ISA:      {d['cpu_isa'] or 'n/a'}"
         + (f" (available: {', '.join(d['cpu_isas'])})" if d["cpu_isas"] else ""),
         f"torch:        {d['torch']}, {d['torch_threads']} threads, CUDA available: {d['torch_cuda_available']}",
