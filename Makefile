@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 SOURCES := pyproject.toml CMakeLists.txt $(shell find csrc python -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: install wheel test bench smoke timm clean
+.PHONY: install wheel test bench smoke timm-triton timm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,20 +44,25 @@ smoke: wheelhouse/.built
 	.venv-smoke/bin/pip install -q wheelhouse/philoxinit-*.whl
 	cd "$$(mktemp -d)" && $(CURDIR)/.venv-smoke/bin/python $(CURDIR)/tools/smoke_wheel.py
 
-# timm's models need torchvision, which does not import beside torch 2.13.0: a third environment
-# with the pair that lies on these machines' disk (a CUDA build of torch, ~6 GB), the same wheel,
-# and the timm tests and benchmark. Skipped, saying so, where that pair cannot be installed.
+# The CUDA build of torch in a third environment, with the same wheel: timm's models need a
+# torchvision that imports beside torch (2.13.0's does not), and the Triton path needs triton,
+# which ships with that build only (the pair lies on these machines' disk, ~6 GB). Runs the timm
+# tests, the Triton path's tests (under Triton's interpreter where no GPU is visible) and the ViT
+# benchmark. Skipped, saying so, where that pair cannot be installed.
 TIMM_TORCH ?= torch==2.14.1 torchvision==0.29.1
-timm: wheelhouse/.built
+timm-triton: wheelhouse/.built
 	rm -rf .venv-timm
 	$(PYTHON) -m venv .venv-timm
 	if timeout 900 .venv-timm/bin/pip install -q $(TIMM_TORCH); then \
-	  .venv-timm/bin/pip install -q timm pytest scipy wheelhouse/philoxinit-*.whl && \
+	  .venv-timm/bin/pip install -q timm pytest scipy numpy wheelhouse/philoxinit-*.whl && \
 	  cd "$$(mktemp -d)" && $(CURDIR)/.venv-timm/bin/python -m pytest -q -p no:cacheprovider \
 	    $(CURDIR)/tests/test_module_clients.py -k timm && \
+	  $(CURDIR)/.venv-timm/bin/python -m pytest -q -rs -p no:cacheprovider $(CURDIR)/tests/test_triton.py && \
 	  $(CURDIR)/.venv-timm/bin/python -m philoxinit bench --model vit; \
-	else echo "timm: skipped: $(TIMM_TORCH) cannot be installed here"; fi
+	else echo "timm-triton: skipped: $(TIMM_TORCH) cannot be installed here"; fi
 	rm -rf .venv-timm
+
+timm: timm-triton  # its former name
 
 clean:
 	rm -rf $(VENV) .venv-smoke .venv-timm build dist wheelhouse

@@ -9,8 +9,18 @@ import sys
 from typing import Optional, Sequence
 
 
+def _installed_version(package: str) -> Optional[str]:
+    """The installed distribution's version, without importing it."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def collect() -> dict:
-    """Version, backend, CPU instruction sets, threads and CUDA, as plain data."""
+    """Version, backend and each device's path, CPU instruction sets, threads, CUDA and triton, as plain data."""
     import torch
 
     import philoxinit
@@ -20,12 +30,16 @@ def collect() -> dict:
     b = philoxinit.backend()
     out = {
         "philoxinit": philoxinit.__version__,
-        "backend": {"name": b.name, "reason": b.reason, "cpu": b.cpu, "cuda": b.cuda},
+        "backend": {
+            "name": b.name, "reason": b.reason, "cpu": b.cpu, "cuda": b.cuda,
+            "devices": [{"device": d, "path": path, "reason": why} for d, path, why in b.devices],
+        },  # fmt: skip
         "cpu_isa": None,
         "cpu_isas": None,
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "torch_cuda_available": torch.cuda.is_available(),
+        "triton": _installed_version("triton"),
         "cuda": None,
         "python": platform.python_version(),
         "platform": f"{platform.system()} {platform.machine()}",
@@ -51,9 +65,11 @@ def format_info(d: dict) -> str:
     lines = [
         f"philoxinit {d['philoxinit']}",
         f"backend:      {b['name']} ({b['reason']})",
+        *(f"  {dev['device']:<10} {dev['path']} ({dev['reason']})" for dev in b["devices"]),
         f"CPU ISA:      {d['cpu_isa'] or 'n/a'}"
         + (f" (available: {', '.join(d['cpu_isas'])})" if d["cpu_isas"] else ""),
         f"torch:        {d['torch']}, {d['torch_threads']} threads, CUDA available: {d['torch_cuda_available']}",
+        f"triton:       {d['triton'] or 'not installed'}",
     ]
     cuda = d["cuda"]
     if cuda is None:

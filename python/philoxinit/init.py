@@ -125,11 +125,11 @@ def _fill(
         )  # fmt: skip
     if tensor.is_meta or tensor.numel() == 0:
         return tensor
-    compiled = _backend.ready(tensor.device)
+    path = _backend.ready(tensor.device)
     key = resolve_key(seed, generator)
     target, sizes, gstrides, goffset = through_real_view(tensor, tuple(tensor.shape), gstrides, goffset)
     req = Request(dist, p, key, stream, offset, sizes, gstrides, goffset)
-    _backend.fill([target], [req], compiled)
+    _backend.fill([target], [req], path)
     torch.autograd.graph.increment_version(tensor)  # an in-place write, as torch's would count
     return tensor
 
