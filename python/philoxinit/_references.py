@@ -150,8 +150,8 @@ class Swaps:
                         self._set_cell(h, by_id[id(h.cell_contents)])
                 elif type(h) is tuple:
                     self._tuple(h, by_id, quiet)
-                elif isinstance(h, types.FrameType) or h is sys.modules:
-                    continue  # a running function's locals: not a holder to rewrite
+                elif isinstance(h, (types.FrameType, set, frozenset)) or h is sys.modules:
+                    continue  # a running function's locals, or a set (membership, never a caller)
                 else:
                     fn = next(f for f in mapping if any(x is f for x in gc.get_referents(h)))
                     if id(fn) not in quiet:

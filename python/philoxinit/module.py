@@ -1448,19 +1448,20 @@ def _warn_untied(module: nn.Module) -> None:
     """Warn where a transformers-style model declares tied weights that are separate tensors (e.g.
     after accelerate's init_empty_weights()): materialize would write them independently."""
     config = getattr(module, "config", None)
+    if getattr(config, "tie_word_embeddings", False) is not True:
+        return  # the model classes list the ties they support; the config says whether they apply
     pairs = []
     tied = getattr(module, "_tied_weights_keys", None)
     if isinstance(tied, dict):  # {"lm_head.weight": "model.embed_tokens.weight"}
         pairs += [(a, b) for a, b in tied.items() if isinstance(a, str) and isinstance(b, str)]
-    if getattr(config, "tie_word_embeddings", False):
-        try:
-            out, inp = module.get_output_embeddings(), module.get_input_embeddings()
-        except Exception:
-            out = inp = None
-        if isinstance(out, nn.Module) and isinstance(inp, nn.Module):
-            names = {id(m): n for n, m in module.named_modules(remove_duplicate=False)}
-            if id(out) in names and id(inp) in names:
-                pairs.append((_join(names[id(out)], "weight"), _join(names[id(inp)], "weight")))
+    try:
+        out, inp = module.get_output_embeddings(), module.get_input_embeddings()
+    except Exception:
+        out = inp = None
+    if isinstance(out, nn.Module) and isinstance(inp, nn.Module):
+        names = {id(m): n for n, m in module.named_modules(remove_duplicate=False)}
+        if id(out) in names and id(inp) in names:
+            pairs.append((_join(names[id(out)], "weight"), _join(names[id(inp)], "weight")))
     for a, b in dict.fromkeys(pairs):
         try:
             pa, pb = module.get_parameter(a), module.get_parameter(b)
