@@ -200,8 +200,8 @@ def _hf_loss(model, vocab):
 def test_accelerate_init_empty_weights_gpt2_ties_and_init():
     """accelerate's init_empty_weights() unties GPT-2's lm_head from wte: materialize says so
     (TiedWeightsWarning); after model.tie_weights() the tie is kept and the init is GPT-2's."""
-    tf = _transformers()
     accelerate = _import("accelerate")
+    tf = _transformers()
     cfg = tf.GPT2Config(n_layer=2, n_embd=64, n_head=4, vocab_size=512, n_positions=64)
     with accelerate.init_empty_weights():
         untied = tf.AutoModelForCausalLM.from_config(cfg)
@@ -224,8 +224,8 @@ def test_accelerate_init_empty_weights_gpt2_ties_and_init():
 def test_accelerate_init_empty_weights_llama():
     """Llama under init_empty_weights(): rotary buffers stay real (accelerate keeps buffers on the
     CPU), parameters come from _init_weights; no tie is declared, so no warning."""
-    tf = _transformers()
     accelerate = _import("accelerate")
+    tf = _transformers()
     cfg = tf.LlamaConfig(
         hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, vocab_size=512, max_position_embeddings=64,

@@ -2,22 +2,25 @@
 
 * :func:`init_module` re-initializes a module in place by its own scheme: ``reset_parameters()`` (or
   ``_reset_parameters()``) of every submodule in post-order, as ``Module.apply`` visits them, then
-  ``fn(submodule)`` for every submodule (a Hugging Face style ``_init_weights``).
+  ``fn(submodule)`` for every submodule (a Hugging Face style ``_init_weights``), then ``root_fn``
+  once on the root (torchtitan's ``init_weights``).
 * :func:`materialize` turns a meta-device module into a real one on a device (one copy of the
   parameters, never uninitialized memory).
-* :func:`deferred_init` builds a module on the meta device while recording the init calls its
-  constructor makes, so that :func:`materialize` replays exactly them.
-* :func:`patch` / :func:`unpatch` make ``torch.nn.init`` (and copies of its functions held by imported
-  modules) call philoxinit.
+* :func:`deferred_init` builds a module on the meta device while recording its constructor, so that
+  :func:`materialize` replays exactly its init.
+* :func:`patch` / :func:`unpatch` make ``torch.nn.init`` (and every reference code holds to its
+  functions) call philoxinit.
 
 How it works. The init code runs once against meta stand-ins of the parameters and buffers under a
 ``TorchFunctionMode``; nothing touches real memory. Each write to a parameter or buffer becomes an
 event: a *fill* (uniform, normal, truncated normal and the scaled families, recognized from
 ``torch.nn.init``, ``Tensor.uniform_``/``normal_``, philoxinit and timm), a *constant* (``zero_``,
-``fill_``, ``constant_``, ``ones_``, ``zeros_``) or any other in-place *op* (kept with its arguments and
-replayed with torch, in order). A write that covers the whole tensor and does not read it replaces
-every earlier event on that tensor. Replay runs the surviving first writes of all tensors together,
-every random fill in one compiled call per device, then the remaining events in recorded order.
+``fill_``, ``constant_``, ``ones_``, ``zeros_``), any other in-place *op*, or an *assignment* of a new
+tensor to its slot. Ops that compute temporaries (allocations, ``torch.cat``, arithmetic, writes to
+the temporaries) form a tape. A write that covers the whole tensor and does not read it replaces
+every earlier event on that tensor. Replay runs the surviving first writes that read nothing
+together, every random fill in one compiled call per device, then the remaining events in recorded
+order, each preceded by the part of the tape it reads, recomputed on the target device.
 
 Values are keyed by name (docs/contract.md, "Whole-model init: streams from names"): the Philox key K
 is ``seed`` (or drawn once from ``generator`` / torch's default generator), and the stream of a
@@ -1279,15 +1282,16 @@ def _replay(lists: dict, targets: list[_Target], key: int, device: torch.device)
         # 2. everything else, and the temporaries it reads, in recorded order
         items: dict = {}
         last_read: dict[int, tuple] = {}
-        for sl in lists.values():
-            for i, st in enumerate(sl):
-                if id(st) in done:
-                    continue
-                items.setdefault(st.event.order, ("step", st, i))  # an op writing several tensors runs once
-                for node in st.temps:
-                    items.setdefault(node.order, ("node", node, st.target))
-                for r in _leaves_of(st.args, st.kwargs, _TempRef):
-                    last_read[r.key] = max(last_read.get(r.key, st.event.order), st.event.order)
+        pending = sorted(
+            ((st, i) for sl in lists.values() for i, st in enumerate(sl) if id(st) not in done),
+            key=lambda x: x[0].event.order,
+        )
+        for st, i in pending:  # a temporary belongs to the first tensor that reads it (as in _fill_streams)
+            items.setdefault(st.event.order, ("step", st, i))  # an op writing several tensors runs once
+            for node in st.temps:
+                items.setdefault(node.order, ("node", node, st.target))
+            for r in _leaves_of(st.args, st.kwargs, _TempRef):
+                last_read[r.key] = max(last_read.get(r.key, st.event.order), st.event.order)
         for order, item in items.items():
             if item[0] == "node":
                 for k in item[1].reads | {w.key for w in item[1].writes}:
@@ -1295,15 +1299,16 @@ def _replay(lists: dict, targets: list[_Target], key: int, device: torch.device)
         release: dict = {}
         for k, order in last_read.items():
             release.setdefault(order, []).append(k)
-        claims: dict[int, int] = {}
+        # torch's ops on temporaries are seeded after the tensor's own surviving writes
+        claims: dict[int, int] = {id(tg): len(lists[id(tg)]) for tg in targets}
         for order in sorted(items):
             kind, obj, extra = items[order]
             if kind == "step":
                 run_step(obj, extra)
             else:
-                index = claims.get(id(extra), 0)
+                index = claims[id(extra)]
                 claims[id(extra)] = index + 1
-                run_node(obj, extra, 1000 + index)
+                run_node(obj, extra, index)
             for k in release.pop(order, ()):
                 run.temps.pop(k, None)
     for tg in targets:
@@ -1484,12 +1489,11 @@ def _join(prefix: str, name: str) -> str:
 def deferred_init(fn: Callable[..., nn.Module], *args, **kwargs) -> nn.Module:
     """Build ``fn(*args, **kwargs)`` on the meta device, recording the init its constructor performs.
 
-    ``materialize`` then replays exactly those writes (the last whole-tensor write of each tensor, then
-    partial writes and other in-place ops in order): recognized fills on philoxinit's kernels (timm's
+    ``materialize`` then replays it (the last whole-tensor write of each tensor, then partial writes
+    and other in-place ops in order): recognized fills on philoxinit's kernels (timm's
     ``trunc_normal_``, ``trunc_normal_tf_``, ``variance_scaling_`` and ``lecun_normal_`` included),
-    any other in-place op replayed with torch. Tensors the constructor computes rather than writes in
-    place (``nn.Parameter(torch.ones(n))``, rotary frequency buffers) are not recorded: give
-    ``materialize`` an ``fn`` that initializes them.
+    tensors the constructor computes (``nn.Parameter(1e-5 * torch.ones(n))``, rotary frequency
+    buffers, ``torch.randn(...) * 0.02``) recomputed on the target device, any other op with torch.
     """
     rec = _Recorder(None)
     rec.context = f"the constructor {getattr(fn, '__qualname__', fn)}(...)"
