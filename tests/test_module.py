@@ -753,3 +753,21 @@ def test_ties_are_kept_and_declared_ties_that_are_missing_warn():
         warnings.simplefilter("error", P.TiedWeightsWarning)
         P.materialize(tied, "cpu", seed=SEED)
     assert tied.lm_head.weight is tied.embed.weight and not tied.embed.weight.is_meta
+
+
+def test_deferred_values_computed_from_other_parameters_read_them_after_they_are_written():
+    class Twin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Parameter(torch.empty(4, 4))
+            nn.init.normal_(self.a)
+            self.b = nn.Parameter(self.a * 2)  # computed from a's values
+            self.register_buffer("table", torch.zeros(4, 4))
+            self.table[1:3] = torch.arange(8.0).view(2, 4)  # slice assignment from a temporary
+
+    m = P.materialize(P.deferred_init(Twin), "cpu", seed=SEED)
+    assert torch.equal(m.a, P.normal_(torch.empty(4, 4), seed=SEED, stream=stream_of("a")))
+    assert torch.equal(m.b, m.a * 2)
+    expect = torch.zeros(4, 4)
+    expect[1:3] = torch.arange(8.0).view(2, 4)
+    assert torch.equal(m.table, expect)

@@ -978,8 +978,8 @@ class _Step:
     temps: list = field(default_factory=list)  # the tape nodes that compute what it reads
 
     def _read_args(self) -> list:
-        # an independent write (copy_, an assignment, orthogonal_) does not read its destination
-        args = self.args[1:] if self.event.independent else self.args
+        # an independent in-place write (copy_, an assignment, orthogonal_) does not read its destination
+        args = self.args[1:] if self.event.independent and self.event.kind == "op" else self.args
         return _leaves_of(args, self.kwargs, (_Ref, _TempRef))
 
     @property
