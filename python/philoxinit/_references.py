@@ -118,7 +118,11 @@ class Swaps:
         with self._lock:
             holders = gc.get_referrers(*mapping)
             names = _owner_names()
-            classes = None
+            classes = _class_dicts([
+                h for h in holders
+                if type(h) is dict and id(h) not in names and not by_id.keys().isdisjoint(map(id, h.values()))
+            ])  # fmt: skip
+            tuples: list = []
             for h in holders:
                 if id(h) in self._private or h is by_id or h is mapping or type(h) is _Undo:
                     continue
@@ -128,14 +132,11 @@ class Swaps:
                     hits = [(k, v) for k, v in list(h.items()) if id(v) in by_id and k not in _SKIP_KEYS]
                     if not hits:
                         continue
-                    if id(h) not in names:
-                        if classes is None:
-                            classes = _class_dicts(holders)
-                        cls = classes.get(id(h))
-                        if cls is not None:  # a class attribute: setattr keeps the type's caches right
-                            for k, v in hits:
-                                self._set_class_attr(cls, k, by_id[id(v)])
-                            continue
+                    cls = classes.get(id(h))
+                    if cls is not None:  # a class attribute: setattr keeps the type's caches right
+                        for k, v in hits:
+                            self._set_class_attr(cls, k, by_id[id(v)])
+                        continue
                     for k, v in hits:
                         self._set_item(h, k, by_id[id(v)])
                 elif type(h) is list:
@@ -149,26 +150,37 @@ class Swaps:
                     if id(h.cell_contents) in by_id:
                         self._set_cell(h, by_id[id(h.cell_contents)])
                 elif type(h) is tuple:
-                    self._tuple(h, by_id, quiet)
+                    tuples.append(h)
                 elif isinstance(h, (types.FrameType, set, frozenset)) or h is sys.modules:
                     continue  # a running function's locals, or a set (membership, never a caller)
                 else:
                     fn = next(f for f in mapping if any(x is f for x in gc.get_referents(h)))
                     if id(fn) not in quiet:
                         self.not_replaced.append(f"{_name_of(fn)} held by a {type(h).__qualname__} object")
+            self._tuples(tuples, by_id, quiet)
         return self
 
-    def _tuple(self, t: tuple, by_id: dict, quiet: set) -> None:
+    def _tuples(self, tuples: list, by_id: dict, quiet: set) -> None:
         """Functions' default arguments are rewritten (a new tuple); any other tuple is reported."""
-        if not any(id(v) in by_id for v in t) or any(type(r) is _Undo for r in gc.get_referrers(t)):
+        tuples = [t for t in tuples if any(id(v) in by_id and id(v) not in quiet for v in t)]
+        if not tuples:
             return
-        new = tuple(by_id.get(id(v), v) for v in t)
-        users = [f for f in gc.get_referrers(t) if isinstance(f, types.FunctionType) and f.__defaults__ is t]
-        for f in users:
-            self._do(_Undo("defaults", f, None, t), new)
-        what = ", ".join(_name_of(v) for v in t if id(v) in by_id and id(v) not in quiet)
-        if not users and what:
-            self.not_replaced.append(f"{what} held in a tuple (immutable; rebuild it after patching)")
+        users: dict[int, list] = {}
+        undone = set()  # tuples an active patch keeps to restore: not holders
+        for r in gc.get_referrers(*tuples):
+            if isinstance(r, types.FunctionType):
+                users.setdefault(id(r.__defaults__), []).append(r)
+            elif type(r) is _Undo:
+                undone.add(id(r.old))
+        for t in tuples:
+            if id(t) in undone:
+                continue
+            new = tuple(by_id.get(id(v), v) for v in t)
+            for f in users.get(id(t), ()):
+                self._do(_Undo("defaults", f, None, t), new)
+            what = ", ".join(_name_of(v) for v in t if id(v) in by_id and id(v) not in quiet)
+            if id(t) not in users and what:
+                self.not_replaced.append(f"{what} held in a tuple (immutable; rebuild it after patching)")
 
     def _do(self, undo: "_Undo", value) -> None:
         self._undo.append(undo)
@@ -218,15 +230,33 @@ class _Undo:
             h.__defaults__ = value
 
 
-def _class_dicts(holders: list) -> dict:
-    """id(dict) -> class, for the holders that are classes' attribute dicts."""
-    out = {}
-    for h in holders:
-        if type(h) is dict:
-            for r in gc.get_referrers(h):
-                if isinstance(r, type) and _type_dict_is(r, h):
-                    out[id(h)] = r
+def _class_dicts(dicts: list) -> dict:
+    """id(dict) -> class, for those of ``dicts`` that are classes' attribute dicts: found from the
+    dict's ``__module__`` and ``__qualname__``, else by one pass of the garbage collector."""
+    out, unknown = {}, []
+    for d in dicts:
+        cls = _class_named(d)
+        if cls is not None:
+            out[id(d)] = cls
+        elif "__module__" in d:
+            unknown.append(d)
+    if unknown:
+        for r in gc.get_referrers(*unknown):
+            if isinstance(r, type):
+                for d in unknown:
+                    if _type_dict_is(r, d):
+                        out[id(d)] = r
     return out
+
+
+def _class_named(d: dict):
+    obj = sys.modules.get(d.get("__module__")) if isinstance(d.get("__module__"), str) else None
+    qualname = d.get("__qualname__")
+    if obj is None or not isinstance(qualname, str) or "<locals>" in qualname:
+        return None
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj if isinstance(obj, type) and _type_dict_is(obj, d) else None
 
 
 def _type_dict_is(cls: type, d: dict) -> bool:
