@@ -348,11 +348,10 @@ def _meta_like(x):
 
 
 class _Recorder(TorchFunctionMode):
-    """Records writes to tracked meta tensors (``tracked``: storage keys; None: every meta tensor)."""
+    """Records what init code does to meta tensors: writes, and the ops that compute new ones."""
 
-    def __init__(self, tracked: Optional[set]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.tracked = tracked
         self.events: list[_Event] = []
         self.context = "recording"
         self.storages: dict = {}  # storage key -> a meta tensor on it, for every storage seen
@@ -385,10 +384,7 @@ class _Recorder(TorchFunctionMode):
                 self._add(kind="op", writes=[stand_in], fn=_assign, args=(stand_in, now), independent=True)
 
     def key(self, t) -> Optional[int]:
-        k = _storage_key(t)
-        if k is None or (self.tracked is not None and k not in self.tracked):
-            return None
-        return k
+        return _storage_key(t)
 
     def _add(self, **kw) -> _Event:
         ev = _Event(seq=len(self.events), context=self.context, **kw)
@@ -637,7 +633,7 @@ def _record_swapped(targets: list[_Target], body: Callable[[_Recorder], None]) -
     recorded as a copy of that tensor's value into the target, when ``body`` checks the slot."""
     originals = [(tg, tg.tensor) for tg in targets]
     keys: dict[int, tuple[_Target, Tensor]] = {}
-    rec = _Recorder(None)  # every meta tensor: temporaries are replayed when a target reads them
+    rec = _Recorder()  # every meta tensor: temporaries are replayed when a target reads them
     for tg, t in originals:
         m = torch.empty_strided(t.size(), t.stride(), dtype=t.dtype, device="meta")
         if tg.is_param:
@@ -932,7 +928,7 @@ class _Tape:
             writes = [_temp_ref(w) for w in ev.writes]
             outputs = [(i, _temp_ref(x)) for i, x in ev.outputs]
             temp_reads = {r.key for r in _leaves_of(args, kwargs, _TempRef)}
-            if ev.kind in ("op",) and not ev.independent:
+            if ev.kind == "op" and not ev.independent:
                 temp_reads |= {w.key for w in writes}  # an in-place op reads what it writes
             node = _Node(ev, args, kwargs, writes, temp_reads,
                          {id(r.target) for r in _leaves_of(args, kwargs, _Ref)}, outputs)  # fmt: skip
@@ -1495,7 +1491,7 @@ def deferred_init(fn: Callable[..., nn.Module], *args, **kwargs) -> nn.Module:
     tensors the constructor computes (``nn.Parameter(1e-5 * torch.ones(n))``, rotary frequency
     buffers, ``torch.randn(...) * 0.02``) recomputed on the target device, any other op with torch.
     """
-    rec = _Recorder(None)
+    rec = _Recorder()
     rec.context = f"the constructor {getattr(fn, '__qualname__', fn)}(...)"
     with torch.device("meta"), _recording(rec):
         module = fn(*args, **kwargs)
