@@ -126,39 +126,44 @@ class Swaps:
             for h in holders:
                 if id(h) in self._private or h is by_id or h is mapping or type(h) is _Undo:
                     continue
-                if type(h) is dict:
-                    if names.get(id(h), "").startswith("philoxinit"):
-                        continue  # philoxinit's own references to the originals
-                    hits = [(k, v) for k, v in list(h.items()) if id(v) in by_id and k not in _SKIP_KEYS]
-                    if not hits:
-                        continue
-                    cls = classes.get(id(h))
-                    if cls is not None:  # a class attribute: setattr keeps the type's caches right
-                        for k, v in hits:
-                            self._set_class_attr(cls, k, by_id[id(v)])
-                        continue
-                    for k, v in hits:
-                        self._set_item(h, k, by_id[id(v)])
-                elif type(h) is list:
-                    for i, v in enumerate(list(h)):
-                        if id(v) in by_id:
-                            self._set_item(h, i, by_id[id(v)])
-                elif type(h) is functools.partial:
-                    if id(h.func) in by_id:
-                        self._set_partial(h, by_id[id(h.func)])
-                elif type(h) is types.CellType:
-                    if id(h.cell_contents) in by_id:
-                        self._set_cell(h, by_id[id(h.cell_contents)])
-                elif type(h) is tuple:
+                if type(h) is tuple:
                     tuples.append(h)
-                elif isinstance(h, (types.FrameType, set, frozenset)) or h is sys.modules:
-                    continue  # a running function's locals, or a set (membership, never a caller)
-                else:
-                    fn = next(f for f in mapping if any(x is f for x in gc.get_referents(h)))
-                    if id(fn) not in quiet:
-                        self.not_replaced.append(f"{_name_of(fn)} held by a {type(h).__qualname__} object")
+                    continue
+                try:
+                    self._rewrite(h, by_id, names, classes, quiet, mapping)
+                except Exception as e:  # a holder that refuses the write: named, never fatal
+                    fn = next((f for f in mapping if any(x is f for x in gc.get_referents(h))), None)
+                    self.not_replaced.append(f"{_name_of(fn)} held by a {type(h).__qualname__} object ({e})")
             self._tuples(tuples, by_id, quiet)
         return self
+
+    def _rewrite(self, h, by_id: dict, names: dict, classes: dict, quiet: set, mapping: dict) -> None:
+        if type(h) is dict:
+            if names.get(id(h), "").startswith("philoxinit"):
+                return  # philoxinit's own references to the originals
+            hits = [(k, v) for k, v in list(h.items()) if id(v) in by_id and k not in _SKIP_KEYS]
+            cls = classes.get(id(h))
+            for k, v in hits:
+                if cls is not None:  # a class attribute: setattr keeps the type's caches right
+                    self._set_class_attr(cls, k, by_id[id(v)])
+                else:
+                    self._set_item(h, k, by_id[id(v)])
+        elif type(h) is list:
+            for i, v in enumerate(list(h)):
+                if id(v) in by_id:
+                    self._set_item(h, i, by_id[id(v)])
+        elif type(h) is functools.partial:
+            if id(h.func) in by_id:
+                self._set_partial(h, by_id[id(h.func)])
+        elif type(h) is types.CellType:
+            if id(h.cell_contents) in by_id:
+                self._set_cell(h, by_id[id(h.cell_contents)])
+        elif isinstance(h, (types.FrameType, set, frozenset)) or h is sys.modules:
+            return  # a running function's locals, or a set (membership, never a caller)
+        else:
+            fn = next((f for f in mapping if any(x is f for x in gc.get_referents(h))), None)
+            if fn is not None and id(fn) not in quiet:
+                self.not_replaced.append(f"{_name_of(fn)} held by a {type(h).__qualname__} object")
 
     def _tuples(self, tuples: list, by_id: dict, quiet: set) -> None:
         """Functions' default arguments are rewritten (a new tuple); any other tuple is reported."""

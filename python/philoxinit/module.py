@@ -920,7 +920,6 @@ class _Tape:
     """The temporaries' history, and which of it a target's write needs (its closure)."""
 
     def __init__(self, events: list[_Event], keys: dict) -> None:
-        self.nodes: list[_Node] = []
         self.by_key: dict[int, list[_Node]] = {}
         self.producer: dict[int, _Node] = {}
         for ev in events:
@@ -932,7 +931,6 @@ class _Tape:
                 temp_reads |= {w.key for w in writes}  # an in-place op reads what it writes
             node = _Node(ev, args, kwargs, writes, temp_reads,
                          {id(r.target) for r in _leaves_of(args, kwargs, _Ref)}, outputs)  # fmt: skip
-            self.nodes.append(node)
             for k in {w.key for w in writes}:
                 self.by_key.setdefault(k, []).append(node)
                 if ev.kind in ("alloc", "produce"):
