@@ -560,7 +560,7 @@ def test_patch_survives_module_aliases_and_covers_every_holder():
         held = tinit.trunc_normal_
         return lambda t: held(t), f
 
-    user.closure, user.defaulted = make_closure, None
+    user.closure = make_closure
     closure, _ = make_closure()
 
     class Holder:
