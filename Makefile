@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 SOURCES := pyproject.toml CMakeLists.txt $(shell find csrc python -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: install wheel test bench smoke timm-triton timm clean
+.PHONY: install wheel test bench smoke timm-triton stacks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,7 +62,26 @@ timm-triton: wheelhouse/.built
 	else echo "timm-triton: skipped: $(TIMM_TORCH) cannot be installed here"; fi
 	rm -rf .venv-timm
 
-timm: timm-triton  # its former name
+# The stacks that train very large models, in a fourth environment beside torch 2.14.1 (on these
+# machines' disk): torchtitan and litgpt without their full requirements (which would replace
+# huggingface_hub) plus what their model code imports, accelerate, transformers and Lightning as
+# they install. Skipped, saying so, where torch cannot be installed; a library that cannot be
+# installed makes its tests skip, naming it.
+STACKS_TORCH ?= torch==2.14.1
+stacks: wheelhouse/.built
+	rm -rf .venv-stacks
+	$(PYTHON) -m venv .venv-stacks
+	if timeout 900 .venv-stacks/bin/pip install -q $(STACKS_TORCH); then \
+	  .venv-stacks/bin/pip install -q pytest scipy wheelhouse/philoxinit-*.whl && \
+	  { timeout 600 .venv-stacks/bin/pip install -q --no-deps torchtitan==0.3.0 litgpt==0.5.13 && \
+	    timeout 600 .venv-stacks/bin/pip install -q spmd_types==0.2.3 tyro einops lightning psutil || \
+	    echo "stacks: torchtitan / litgpt / lightning cannot be installed here: their tests skip"; } && \
+	  { timeout 600 .venv-stacks/bin/pip install -q accelerate transformers || \
+	    echo "stacks: accelerate / transformers cannot be installed here: their tests skip"; } && \
+	  cd "$$(mktemp -d)" && $(CURDIR)/.venv-stacks/bin/python -m pytest -q -p no:cacheprovider -rs \
+	    $(CURDIR)/tests/test_module_stacks.py; \
+	else echo "stacks: skipped: $(STACKS_TORCH) cannot be installed here"; fi
+	rm -rf .venv-stacks
 
 clean:
-	rm -rf $(VENV) .venv-smoke .venv-timm build dist wheelhouse
+	rm -rf $(VENV) .venv-smoke .venv-timm .venv-stacks build dist wheelhouse

@@ -346,27 +346,38 @@ def test_errors_name_the_module():
         def reset_parameters(self):
             raise ValueError("boom")
 
-    class Replacer(nn.Module):
+    class Reshaper(nn.Module):
         def __init__(self):
             super().__init__()
             self.w = nn.Parameter(torch.empty(3))
 
         def reset_parameters(self):
-            self.w = nn.Parameter(torch.zeros(3))
+            self.w = nn.Parameter(torch.zeros(4))
 
-    class ReadsTemp(nn.Module):
+    class ReadsForeign(nn.Module):
         def __init__(self):
             super().__init__()
             self.w = nn.Parameter(torch.empty(3))
+            self.table = torch.ones(3)  # a plain attribute: meta on a meta model, never recorded
 
         def reset_parameters(self):
             with torch.no_grad():
-                self.w.copy_(torch.zeros_like(self.w) + 1)  # computed from the parameter on meta
+                self.w.copy_(self.table)
+
+    class Syncs(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.empty(3))
+
+        def reset_parameters(self):
+            if self.w.abs().sum() > 0:  # reads values: impossible to record
+                pass
 
     for cls, pattern in [
         (Broken, r"reset_parameters\(\) of Broken 'inner'.*boom"),
-        (Replacer, r"Replacer 'inner'.*'inner.w'.*in place"),
-        (ReadsTemp, r"'inner.w'.*ReadsTemp 'inner'.*meta"),
+        (Reshaper, r"Reshaper 'inner'.*'inner.w'.*\(3,\).*\(4,\)"),
+        (ReadsForeign, r"copy_.*'inner.w'.*ReadsForeign 'inner'.*only on the meta device"),
+        (Syncs, r"Syncs 'inner' calls .*__bool__\(\) on a tensor computed by .*gt\(\)"),
     ]:
         with torch.device("meta"):
             m = nn.Sequential()
@@ -424,18 +435,22 @@ def test_deferred_init_replays_the_constructor():
     assert torch.equal(m.norm.weight, torch.ones(16))
 
 
-def test_deferred_init_refuses_values_computed_in_the_constructor():
+def test_deferred_init_replays_values_computed_in_the_constructor():
+    """Tensors the constructor computes (a scaled ones vector, a frequency buffer, a scaled randn)
+    are recomputed on the target device; randn draws come from the named stream."""
+
     class Scale(nn.Module):
         def __init__(self):
             super().__init__()
             self.lin = nn.Linear(4, 4)
             self.gamma = nn.Parameter(1e-5 * torch.ones(4))
+            self.pos = nn.Parameter(torch.randn(3, 4) * 0.02)
+            self.register_buffer("inv_freq", 1.0 / (10000 ** (torch.arange(0, 8, 2).float() / 8)))
 
-    m = P.deferred_init(Scale)
-    with pytest.raises(RuntimeError, match="'gamma'"):
-        P.materialize(m, seed=SEED)
-    P.materialize(m, "cpu", lambda s: nn.init.constant_(s.gamma, 1e-5) if isinstance(s, Scale) else None, seed=SEED)
-    assert torch.equal(m.gamma, torch.full((4,), 1e-5))
+    m = P.materialize(P.deferred_init(Scale), "cpu", seed=SEED)
+    ref = Scale()
+    assert torch.equal(m.gamma, ref.gamma) and torch.equal(m.inv_freq, ref.inv_freq)
+    assert torch.equal(m.pos, P.normal_(torch.empty(3, 4), seed=SEED, stream=stream_of("pos")) * 0.02)
     assert torch.equal(m.lin.weight, kaiming_ref("lin.weight", m.lin.weight))
 
 
@@ -523,3 +538,236 @@ def test_memory_layout_does_not_matter():
     P.init_module(b, seed=SEED)
     assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)
     assert not b.weight.is_contiguous()  # written in place
+
+
+def test_patch_survives_module_aliases_and_covers_every_holder():
+    """One module under two names (``__main__`` is also ``__mp_main__``), dict values, lists,
+    functools.partial (torchtitan's init tables), closure cells, default arguments, class and
+    instance attributes: all call philoxinit under patch(), and all hold the originals again after."""
+    import functools
+
+    from torch.nn import init as tinit
+
+    orig_normal, orig_trunc, orig_kaiming = tinit.normal_, tinit.trunc_normal_, tinit.kaiming_uniform_
+    user = types.ModuleType("user_script_main")
+    user.normal_ = tinit.normal_  # from torch.nn.init import normal_
+    user.table = {"trunc": tinit.trunc_normal_}
+    user.fns = [tinit.kaiming_uniform_]
+    user.tn = functools.partial(tinit.trunc_normal_, std=0.02, a=-0.04, b=0.04)
+    user.pos = functools.partial(tinit.normal_, mean=0.0)
+
+    def make_closure(f=tinit.normal_):
+        held = tinit.trunc_normal_
+        return lambda t: held(t), f
+
+    user.closure = make_closure
+    closure, _ = make_closure()
+
+    class Holder:
+        init_fn = staticmethod(tinit.normal_)  # a staticmethod: not rewritable, reported
+
+    class Plain:
+        fn = tinit.normal_
+
+    inst = types.SimpleNamespace(fn=tinit.trunc_normal_)
+    sys.modules["user_script_main"] = user
+    sys.modules["user_script_alias"] = user  # the same module object under a second name
+    try:
+        with pytest.warns(P.PatchWarning, match="staticmethod"):
+            with P.patch():
+                assert user.normal_ is P.normal_ and user.table["trunc"] is P.trunc_normal_
+                assert user.fns[0] is P.kaiming_uniform_
+                assert user.tn.func is P.trunc_normal_ and user.tn.keywords["std"] == 0.02
+                assert user.pos.func is P.normal_
+                assert make_closure.__defaults__[0] is P.normal_
+                assert closure.__closure__[0].cell_contents is P.trunc_normal_
+                assert Plain.fn is P.normal_ and inst.fn is P.trunc_normal_
+                # the values are philoxinit's, through each holder
+                for call, ref in [
+                    (lambda t: user.tn(t), lambda t: P.trunc_normal_(t, 0.0, 0.02, -0.04, 0.04)),
+                    (lambda t: closure(t), lambda t: P.trunc_normal_(t)),
+                    (lambda t: Holder.init_fn(t, 0.0, 0.5), lambda t: P.normal_(t, 0.0, 0.5)),  # via the patched helper
+                    (lambda t: orig_trunc(t), lambda t: P.trunc_normal_(t)),  # a kept original reaches the helper
+                ]:
+                    torch.manual_seed(5)
+                    a = call(torch.empty(64))
+                    torch.manual_seed(5)
+                    assert torch.equal(a, ref(torch.empty(64)))
+        assert user.normal_ is orig_normal and user.table["trunc"] is orig_trunc and user.fns[0] is orig_kaiming
+        assert user.tn.func is orig_trunc and user.tn.keywords == dict(std=0.02, a=-0.04, b=0.04)
+        assert user.pos.func is orig_normal and make_closure.__defaults__[0] is orig_normal
+        assert closure.__closure__[0].cell_contents is orig_trunc
+        assert Plain.fn is orig_normal and inst.fn is orig_trunc and Holder.init_fn is orig_normal
+        assert tinit._no_grad_trunc_normal_.__module__ == "torch.nn.init"
+    finally:
+        del sys.modules["user_script_main"], sys.modules["user_script_alias"]
+
+
+def test_patch_in_a_main_script_under_multiprocessing_names(tmp_path):
+    """A script that imports an init function at top level, run as __main__ after torch registered
+    __mp_main__: patch() replaces it once and restores it."""
+    import subprocess
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import functools, torch, torch.multiprocessing\n"
+        "from torch.nn.init import normal_, trunc_normal_\n"
+        "import philoxinit\n"
+        "import sys\n"
+        "sys.modules['__mp_main__'] = sys.modules['__main__']\n"
+        "INIT = {'w': functools.partial(trunc_normal_, std=0.02)}\n"
+        "with philoxinit.patch():\n"
+        "    assert normal_ is philoxinit.normal_ and INIT['w'].func is philoxinit.trunc_normal_\n"
+        "assert normal_ is torch.nn.init.normal_ and INIT['w'].func is torch.nn.init.trunc_normal_\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+# ---- init code that computes, assigns and writes through temporaries ---------------------------------
+
+
+class RopeAttention(nn.Module):
+    """The patterns of litgpt and torchtitan: rotary caches assigned by init code, and a fused QKV
+    weight initialized from three temporaries that are concatenated and copied in."""
+
+    def __init__(self, dim=16, seq=12):
+        super().__init__()
+        self.dim, self.seq = dim, seq
+        self.wqkv = nn.Linear(dim, 3 * dim, bias=False)
+        self.out = nn.Linear(dim, dim)
+        self.register_buffer("cos", torch.empty(seq, dim // 2), persistent=False)
+        self.register_buffer("sin", torch.empty(seq, dim // 2), persistent=False)
+        self.register_buffer("freqs_cis", torch.empty(seq, dim // 4, dtype=torch.complex64), persistent=False)
+
+    def rope_cache(self, device=None):
+        inv = 1.0 / (10000 ** (torch.arange(0, self.dim, 2, device=device).float() / self.dim))
+        f = torch.outer(torch.arange(self.seq, device=device).float(), inv)
+        return f.cos(), f.sin()
+
+    def reset_parameters(self):  # litgpt: the root's reset_parameters() reassigns the caches
+        self.cos, self.sin = self.rope_cache(device=self.cos.device)
+
+    def init_weights(self, buffer_device=None):  # torchtitan: called once, on the root
+        buffer_device = buffer_device or self.freqs_cis.device
+        with torch.device(buffer_device):
+            freqs = 1.0 / (10000 ** (torch.arange(0, self.dim // 2, 2)[: self.dim // 4].float() / (self.dim // 2)))
+            t = torch.arange(self.seq, device=freqs.device)
+            self.freqs_cis = torch.polar(torch.ones(self.seq, self.dim // 4), torch.outer(t, freqs).float())
+        q, k, v = (torch.empty(self.dim, self.dim, device=self.wqkv.weight.device) for _ in range(3))
+        for t in (q, k, v):
+            nn.init.trunc_normal_(t, mean=0.0, std=0.02, a=-0.04, b=0.04)
+        with torch.no_grad():
+            self.wqkv.weight.copy_(torch.cat([q, k, v], dim=0))
+            tmp = torch.zeros(self.dim, self.dim)
+            tmp[:, : self.dim // 2] = 0.5  # slice assignment into a temporary
+            self.out.weight[:] = tmp  # and slice assignment of the whole weight from it
+        nn.init.zeros_(self.out.bias)
+
+
+def test_assigned_buffers_and_temporaries_are_replayed():
+    """Rotary caches computed by assignment are bit-equal to the module's own code; the fused QKV
+    weight gets three philoxinit draws on the documented streams (name, 0), (name, 1), (name, 2)."""
+    with torch.device("meta"):
+        m = RopeAttention()
+    P.materialize(m, "cpu", root_fn=lambda root: root.init_weights(), seed=SEED)
+    ref = RopeAttention()
+    ref.reset_parameters()
+    ref.init_weights()
+    for name in ("cos", "sin", "freqs_cis"):
+        assert torch.equal(getattr(m, name), getattr(ref, name)), name
+    pieces = [
+        P.trunc_normal_(torch.empty(16, 16), 0.0, 0.02, -0.04, 0.04, seed=SEED, stream=stream_of("wqkv.weight", n))
+        for n in range(3)
+    ]
+    assert torch.equal(m.wqkv.weight, torch.cat(pieces))
+    assert torch.equal(m.out.weight, ref.out.weight) and torch.equal(m.out.bias, torch.zeros(16))
+    # the same model, initialized in place, and the order of construction does not matter
+    real = RopeAttention()
+    P.init_module(real, root_fn=lambda root: root.init_weights(), seed=SEED)
+    assert torch.equal(real.wqkv.weight, m.wqkv.weight) and torch.equal(real.cos, ref.cos)
+
+
+def test_reset_parameters_false_skips_the_submodules_own_init():
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 4)
+            self.b = nn.Linear(4, 4)
+            self.calls = 0
+
+        def init_weights(self):
+            self.calls += 1
+            for lin in (self.a, self.b):
+                nn.init.normal_(lin.weight, std=0.5)
+                nn.init.zeros_(lin.bias)
+
+    class Bomb(nn.Linear):
+        armed = False
+
+        def reset_parameters(self):
+            if self.armed:
+                raise AssertionError("superseded: must not run")
+            super().reset_parameters()
+
+    with torch.device("meta"):
+        m = Model()
+        m.a = Bomb(4, 4)
+    Bomb.armed = True
+    with pytest.raises(AssertionError, match="superseded"):
+        P.materialize(m, "cpu", root_fn=Model.init_weights, seed=SEED)
+    P.materialize(m, "cpu", root_fn=Model.init_weights, reset_parameters=False, seed=SEED)
+    assert m.calls == 1  # once, on the root (the failed attempt stopped in reset_parameters())
+    assert torch.equal(m.b.weight, P.normal_(torch.empty(4, 4), 0, 0.5, seed=SEED, stream=stream_of("b.weight")))
+    assert torch.equal(m.a.bias, torch.zeros(4))
+
+
+def test_ties_are_kept_and_declared_ties_that_are_missing_warn():
+    class Config:
+        tie_word_embeddings = True
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.config = Config()
+            self.embed = nn.Embedding(32, 8)
+            self.lm_head = nn.Linear(8, 32, bias=False)
+
+        def get_input_embeddings(self):
+            return self.embed
+
+        def get_output_embeddings(self):
+            return self.lm_head
+
+    with torch.device("meta"):
+        untied = LM()
+    with pytest.warns(P.TiedWeightsWarning, match="'lm_head.weight' to 'embed.weight'"):
+        P.materialize(untied, "cpu", seed=SEED)
+    with torch.device("meta"):
+        tied = LM()
+    tied.lm_head.weight = tied.embed.weight
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", P.TiedWeightsWarning)
+        P.materialize(tied, "cpu", seed=SEED)
+    assert tied.lm_head.weight is tied.embed.weight and not tied.embed.weight.is_meta
+
+
+def test_deferred_values_computed_from_other_parameters_read_them_after_they_are_written():
+    class Twin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Parameter(torch.empty(4, 4))
+            nn.init.normal_(self.a)
+            self.b = nn.Parameter(self.a * 2)  # computed from a's values
+            self.register_buffer("table", torch.zeros(4, 4))
+            self.table[1:3] = torch.arange(8.0).view(2, 4)  # slice assignment from a temporary
+
+    m = P.materialize(P.deferred_init(Twin), "cpu", seed=SEED)
+    assert torch.equal(m.a, P.normal_(torch.empty(4, 4), seed=SEED, stream=stream_of("a")))
+    assert torch.equal(m.b, m.a * 2)
+    expect = torch.zeros(4, 4)
+    expect[1:3] = torch.arange(8.0).view(2, 4)
+    assert torch.equal(m.table, expect)

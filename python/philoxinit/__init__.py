@@ -32,6 +32,12 @@ def philox4x32_10(counter, key):
 
 __all__ = list(_init_all) + ["backend", "philox4x32_10", "__version__"]
 
-from .module import deferred_init, init_module, materialize, patch, stream_of, unpatch  # noqa: E402
+from .module import (  # noqa: E402
+    NotReplayableError, PatchWarning, TiedWeightsWarning, deferred_init, init_module, materialize, patch,
+    stream_of, unpatch,
+)
 
-__all__ += ["init_module", "materialize", "deferred_init", "patch", "unpatch", "stream_of"]
+__all__ += [
+    "init_module", "materialize", "deferred_init", "patch", "unpatch", "stream_of", "PatchWarning",
+    "NotReplayableError", "TiedWeightsWarning",
+]

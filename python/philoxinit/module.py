@@ -2,22 +2,25 @@
 
 * :func:`init_module` re-initializes a module in place by its own scheme: ``reset_parameters()`` (or
   ``_reset_parameters()``) of every submodule in post-order, as ``Module.apply`` visits them, then
-  ``fn(submodule)`` for every submodule (a Hugging Face style ``_init_weights``).
+  ``fn(submodule)`` for every submodule (a Hugging Face style ``_init_weights``), then ``root_fn``
+  once on the root (torchtitan's ``init_weights``).
 * :func:`materialize` turns a meta-device module into a real one on a device (one copy of the
   parameters, never uninitialized memory).
-* :func:`deferred_init` builds a module on the meta device while recording the init calls its
-  constructor makes, so that :func:`materialize` replays exactly them.
-* :func:`patch` / :func:`unpatch` make ``torch.nn.init`` (and copies of its functions held by imported
-  modules) call philoxinit.
+* :func:`deferred_init` builds a module on the meta device while recording its constructor, so that
+  :func:`materialize` replays exactly its init.
+* :func:`patch` / :func:`unpatch` make ``torch.nn.init`` (and every reference code holds to its
+  functions) call philoxinit.
 
 How it works. The init code runs once against meta stand-ins of the parameters and buffers under a
 ``TorchFunctionMode``; nothing touches real memory. Each write to a parameter or buffer becomes an
 event: a *fill* (uniform, normal, truncated normal and the scaled families, recognized from
 ``torch.nn.init``, ``Tensor.uniform_``/``normal_``, philoxinit and timm), a *constant* (``zero_``,
-``fill_``, ``constant_``, ``ones_``, ``zeros_``) or any other in-place *op* (kept with its arguments and
-replayed with torch, in order). A write that covers the whole tensor and does not read it replaces
-every earlier event on that tensor. Replay runs the surviving first writes of all tensors together,
-every random fill in one compiled call per device, then the remaining events in recorded order.
+``fill_``, ``constant_``, ``ones_``, ``zeros_``), any other in-place *op*, or an *assignment* of a new
+tensor to its slot. Ops that compute temporaries (allocations, ``torch.cat``, arithmetic, writes to
+the temporaries) form a tape. A write that covers the whole tensor and does not read it replaces
+every earlier event on that tensor. Replay runs the surviving first writes that read nothing
+together, every random fill in one compiled call per device, then the remaining events in recorded
+order, each preceded by the part of the tape it reads, recomputed on the target device.
 
 Values are keyed by name (docs/contract.md, "Whole-model init: streams from names"): the Philox key K
 is ``seed`` (or drawn once from ``generator`` / torch's default generator), and the stream of a
@@ -30,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sys
-import threading
+import warnings
 import weakref
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -45,9 +48,13 @@ from torch.utils import _pytree as pytree
 from . import _backend
 from . import init as _pinit
 from ._keys import check_u64, mix64, resolve_key
+from ._references import Swaps
 from ._validate import non_overlapping
 
-__all__ = ["init_module", "materialize", "deferred_init", "patch", "unpatch", "stream_of"]
+__all__ = [
+    "init_module", "materialize", "deferred_init", "patch", "unpatch", "stream_of", "PatchWarning",
+    "NotReplayableError", "TiedWeightsWarning",
+]  # fmt: skip
 
 _U64 = (1 << 64) - 1
 
@@ -98,75 +105,6 @@ _PATCHED_NAMES = (
 )  # fmt: skip
 
 
-# ---- replacing a function everywhere it is referenced ---------------------------------------------
-
-
-class _Swaps:
-    """Replace functions by identity: as attributes of loaded modules (``from torch.nn.init import
-    uniform_`` copies included) and as values of small module-level dicts (tables of init functions).
-    ``restore()`` puts back exactly what was replaced, in reverse order."""
-
-    _cache: dict = {}  # id(module) -> (module, dict size, [(container, key)]) of references to originals
-    _lock = threading.Lock()
-    _MAX_DICT = 256
-
-    def __init__(self) -> None:
-        self._undo: list = []
-
-    def _locations(self, wanted: set) -> Iterator[tuple[Any, Any]]:
-        modules = []
-        for name, mod in list(sys.modules.items()):
-            if mod is None or name == __name__ or name.startswith("philoxinit."):
-                continue
-            d = getattr(mod, "__dict__", None)
-            if isinstance(d, dict):
-                modules.append((mod, d))
-        namespaces = {id(d) for _, d in modules}  # scanned as modules, not again as small dicts
-        for mod, d in modules:
-            hit = self._cache.get(id(mod))
-            if hit is None or hit[0] is not mod or hit[1] != len(d) or hit[3] != _WATCH_VERSION[0]:
-                hit = (mod, len(d), self._scan(d, namespaces), _WATCH_VERSION[0])
-                self._cache[id(mod)] = hit
-            for container, k in hit[2]:
-                if id(container.get(k)) in wanted:
-                    yield container, k
-
-    @classmethod
-    def _scan(cls, d: dict, namespaces: set) -> list:
-        """(container, key) of every watched function in a module's dict or its small dicts (other
-        than module namespaces, such as every module's ``__builtins__``: half the first scan's time)."""
-        watched = _ALL_WATCHED
-        found = []
-        values = list(d.values())
-        if not watched.isdisjoint(map(id, values)):
-            found += [(d, k) for k, v in list(d.items()) if id(v) in watched]
-        for v in [v for v in values if type(v) is dict]:
-            if (0 < len(v) <= cls._MAX_DICT and id(v) not in namespaces
-                    and not watched.isdisjoint(map(id, v.values()))):
-                found += [(v, k) for k, x in list(v.items()) if id(x) in watched]
-        return found
-
-    def replace(self, mapping: dict) -> "_Swaps":
-        """``mapping``: original function -> replacement."""
-        by_id = {id(k): v for k, v in mapping.items()}
-        with self._lock:
-            for container, k in list(self._locations(set(by_id))):
-                old = container[k]
-                container[k] = by_id[id(old)]
-                self._undo.append((container, k, old))
-        return self
-
-    def set_attr(self, obj, name: str, value) -> "_Swaps":
-        self._undo.append((obj.__dict__, name, obj.__dict__[name]))
-        setattr(obj, name, value)
-        return self
-
-    def restore(self) -> None:
-        while self._undo:
-            container, k, old = self._undo.pop()
-            container[k] = old
-
-
 def _timm_functions() -> dict:
     """timm's init functions (when timm is loaded) -> philoxinit equivalents with timm's signatures."""
     mod = sys.modules.get("timm.layers.weight_init")
@@ -195,18 +133,7 @@ def _timm_functions() -> dict:
     return {getattr(mod, n): f for n, f in ours.items() if callable(getattr(mod, n, None))}
 
 
-# ids of every function _Swaps replaces or installs (so a cached scan finds them in either state)
-_ALL_WATCHED: set = set()
-_WATCH_VERSION = [0]
-
-
-def _watch(*fns) -> None:
-    new = {id(f) for f in fns} - _ALL_WATCHED
-    if new:
-        _ALL_WATCHED.update(new)
-        _WATCH_VERSION[0] += 1
-
-
+_watch = Swaps.watch
 _watch(*_TORCH_INIT.values())
 _watch(*(getattr(_pinit, n) for n in _PATCHED_NAMES))
 
@@ -214,16 +141,41 @@ _watch(*(getattr(_pinit, n) for n in _PATCHED_NAMES))
 # ---- patch() / unpatch() --------------------------------------------------------------------------
 
 _PATCH_STACK: list = []
+# torch.nn.init's private helpers that its public functions call (and that some code calls directly):
+# replaced too, so an original held where it cannot be rewritten still reaches philoxinit's kernels
+_HELPERS = {
+    getattr(_TI, name): getattr(_pinit, public)
+    for name, public in (
+        ("_no_grad_uniform_", "uniform_"), ("_no_grad_normal_", "normal_"),
+        ("_no_grad_trunc_normal_", "trunc_normal_"),
+    )
+    if callable(getattr(_TI, name, None))
+}  # fmt: skip
+
+
+class PatchWarning(UserWarning):
+    """patch() found a reference to a torch.nn.init function that it could not replace."""
 
 
 class _Patch(contextlib.AbstractContextManager):
     def __init__(self) -> None:
-        self._swaps: Optional[_Swaps] = None
+        self._swaps: Optional[Swaps] = None
 
     def _enter(self) -> "_Patch":
         mapping = {_TORCH_INIT[n]: getattr(_pinit, n) for n in _PATCHED_NAMES if n in _TORCH_INIT}
-        self._swaps = _Swaps().replace(mapping)
+        mapping.update(_HELPERS)
+        # the helpers are a safety net: one held elsewhere (torch.jit's table of builtins) is no caller
+        swaps = Swaps(private=(_TORCH_INIT,)).replace_everywhere(mapping, quiet=tuple(_HELPERS))
+        self._swaps = swaps
         _PATCH_STACK.append(self)
+        if swaps.not_replaced:
+            warnings.warn(
+                "philoxinit.patch: these references to torch.nn.init functions could not be replaced "
+                "and still call torch's own code (its private helpers are patched, so the random draws "
+                "still come from philoxinit):\n  " + "\n  ".join(swaps.not_replaced),
+                PatchWarning,
+                stacklevel=3,
+            )
         return self
 
     def __enter__(self) -> "_Patch":
@@ -249,10 +201,14 @@ def patch() -> _Patch:
     """Make ``torch.nn.init``'s random functions call philoxinit.
 
     Replaces ``uniform_``, ``normal_``, ``trunc_normal_``, ``xavier_*``, ``kaiming_*`` (and their
-    deprecated aliases) in ``torch.nn.init`` and wherever a loaded module holds a copy (``from
-    torch.nn.init import normal_``, or a module-level table of init functions). Use it as a context
-    manager, or call it and later :func:`unpatch`. Re-entrant: leaving restores exactly what was there
-    on entry, also when an exception leaves the block.
+    deprecated aliases), and the private helpers they call (``_no_grad_uniform_``,
+    ``_no_grad_normal_``, ``_no_grad_trunc_normal_``), wherever code holds them: ``torch.nn.init``
+    itself, copies in any module (``from torch.nn.init import normal_``, also in ``__main__``), values
+    of any dict (tables of init functions, instance and class attributes), list items,
+    ``functools.partial`` objects (``partial(nn.init.trunc_normal_, std=0.02)``), closure cells and
+    default arguments. A reference it cannot rewrite (inside a tuple) gets a :class:`PatchWarning`
+    naming it. Use it as a context manager, or call it and later :func:`unpatch`. Re-entrant:
+    leaving restores exactly what was there on entry, also when an exception leaves the block.
     """
     return _Patch()._enter()
 
@@ -279,7 +235,7 @@ def _storage_key(t) -> Optional[int]:
 @dataclass
 class _Event:
     seq: int
-    kind: str  # "fill" | "const" | "op"
+    kind: str  # "fill" | "const" | "op" | "produce" (out-of-place op) | "alloc" (uninitialized)
     writes: list  # the meta tensors written (views of parameters / buffers)
     fn: Any  # fill: philoxinit function name; const: value; op: callable
     args: tuple = ()
@@ -289,6 +245,7 @@ class _Event:
     context: str = ""
     error: Optional[str] = None  # why it cannot be replayed
     sub: int = 0  # position among the events a copy from a temporary expands into
+    outputs: list = field(default_factory=list)  # produce / alloc: (leaf index, meta tensor) on new storage
 
     @property
     def order(self) -> tuple:
@@ -361,6 +318,27 @@ _rule(_pinit.trunc_normal_, "trunc_normal_", ("mean", "std", "a", "b", "generato
 _rule(_pinit.kaiming_uniform_, "kaiming_uniform_", ("a", "mode", "nonlinearity", "generator"))
 
 _CONST_FUNCS = {Tensor.zero_: "zero", Tensor.fill_: "fill", _TORCH_INIT["constant_"]: "constant"}
+# factories whose values are uninitialized, or random (recorded as a philoxinit fill of the result)
+_EMPTY_FACTORIES = {
+    torch.empty, torch.empty_like, torch.empty_strided, Tensor.new_empty, Tensor.new_empty_strided,
+}  # fmt: skip
+_RANDOM_FACTORIES = {
+    torch.randn: ("normal_", {}), torch.randn_like: ("normal_", {}), torch.rand: ("uniform_", {}),
+    torch.rand_like: ("uniform_", {}),
+}  # fmt: skip
+# reading values on the host: impossible on meta, so not replayable
+_HOST_READS = {
+    Tensor.item, Tensor.tolist, Tensor.__bool__, Tensor.__int__, Tensor.__float__, Tensor.__index__,
+    Tensor.__complex__, Tensor.numpy, Tensor.__array__,
+}  # fmt: skip
+
+
+def _kind(tg) -> str:
+    return "parameter" if tg.is_param else "buffer"
+
+
+def _func_name(fn) -> str:
+    return getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
 
 
 def _meta_like(x):
@@ -370,19 +348,43 @@ def _meta_like(x):
 
 
 class _Recorder(TorchFunctionMode):
-    """Records writes to tracked meta tensors (``tracked``: storage keys; None: every meta tensor)."""
+    """Records what init code does to meta tensors: writes, and the ops that compute new ones."""
 
-    def __init__(self, tracked: Optional[set]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.tracked = tracked
         self.events: list[_Event] = []
         self.context = "recording"
+        self.storages: dict = {}  # storage key -> a meta tensor on it, for every storage seen
+        self.names: dict = {}  # storage key -> name, for the parameters and buffers recorded
+        self.slots: dict = {}  # id(module) -> [(module, attribute, target, its stand-in)]
+        self.current: dict = {}  # (id(module), attribute) -> the tensor the slot holds now
+
+    def note_assignments(self, modules: Optional[list]) -> None:
+        """Record slots of ``modules`` (None: all) that init code pointed at a new tensor."""
+        groups = self.slots.values() if modules is None else [self.slots.get(id(m), ()) for m in modules]
+        for group in groups:
+            for mod, attr, tg, stand_in in group:
+                now = (mod._parameters if tg.is_param else mod._buffers).get(attr)
+                if now is self.current[(id(mod), attr)]:
+                    continue
+                self.current[(id(mod), attr)] = now
+                if not isinstance(now, Tensor):
+                    raise NotReplayableError(
+                        f"philoxinit: {self.context} set '{tg.name}' ({_kind(tg)} of {tg.owner}) to "
+                        f"{type(now).__name__}; philoxinit initializes the tensors a module has"
+                    )
+                if now.shape != stand_in.shape or now.dtype != stand_in.dtype:
+                    raise NotReplayableError(
+                        f"philoxinit: {self.context} replaced '{tg.name}' ({_kind(tg)} of {tg.owner}, "
+                        f"{tuple(stand_in.shape)} {stand_in.dtype}) with a {tuple(now.shape)} {now.dtype} "
+                        "tensor; build the module with the shape and dtype its init code gives it"
+                    )
+                if now is stand_in or _storage_key(now) == _storage_key(stand_in):
+                    continue  # the same storage put back (a new Parameter around it)
+                self._add(kind="op", writes=[stand_in], fn=_assign, args=(stand_in, now), independent=True)
 
     def key(self, t) -> Optional[int]:
-        k = _storage_key(t)
-        if k is None or (self.tracked is not None and k not in self.tracked):
-            return None
-        return k
+        return _storage_key(t)
 
     def _add(self, **kw) -> _Event:
         ev = _Event(seq=len(self.events), context=self.context, **kw)
@@ -401,9 +403,17 @@ class _Recorder(TorchFunctionMode):
             const = _CONST_FUNCS.get(func)
             if const is not None:
                 return self._const(const, func, args, kwargs)
+            if func in _HOST_READS:
+                raise NotReplayableError(
+                    f"philoxinit: {self.context} calls {_func_name(func)}() on {self.describe(args[0])}, "
+                    "which reads its values on the host; philoxinit records init code on the meta "
+                    "device and cannot replay code that depends on tensor values"
+                )
         hits = [w for w in _written(func, args, kwargs) if self.key(w) is not None]
         if not hits:
-            return func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            self._produced(func, args, kwargs, result)
+            return result
         try:
             result = func(*args, **kwargs)  # on meta tensors: shapes are checked, no memory is touched
         except Exception:
@@ -411,12 +421,47 @@ class _Recorder(TorchFunctionMode):
             margs, mkwargs = pytree.tree_map(_meta_like, (args, kwargs))
             result = func(*margs, **mkwargs)
         name = getattr(func, "__name__", "")
+        # copy_ reads only its source: it overwrites the destination (refined in _plan when the
+        # source is computed from the destination)
         independent = (
             name == "copy_" and len(hits) == 1 and hits[0] is args[0]
-            and not (isinstance(args[1], Tensor) and args[1].is_meta)
+            and _storage_key(args[1]) != _storage_key(args[0])
         )  # fmt: skip
         self._add(kind="op", writes=hits, fn=func, args=tuple(args), kwargs=dict(kwargs), independent=independent)
         return result
+
+    def _produced(self, func, args, kwargs, result) -> None:
+        """An out-of-place op whose result has meta tensors on new storage: record how to compute them."""
+        leaves = pytree.tree_leaves(result)
+        outs = []
+        for i, x in enumerate(leaves):
+            k = _storage_key(x)
+            if k is not None and k not in self.storages:
+                self.storages[k] = x  # kept alive: storage keys stay unique while recording
+                outs.append((i, x))
+        for a in pytree.tree_leaves((args, kwargs)):
+            k = _storage_key(a)
+            if k is not None and k not in self.storages:
+                self.storages[k] = a
+        if not outs:
+            return
+        random = _RANDOM_FACTORIES.get(func)
+        if func in _EMPTY_FACTORIES or random is not None:
+            self._add(kind="alloc", writes=[x for _, x in outs], fn=func, outputs=outs, independent=True)
+            if random is not None:
+                self._add(kind="fill", writes=[outs[0][1]], fn=random[0], kwargs=dict(random[1]), independent=True)
+            return
+        self._add(kind="produce", writes=[x for _, x in outs], fn=func, args=tuple(args), kwargs=dict(kwargs),
+                  outputs=outs, independent=True)  # fmt: skip
+
+    def describe(self, t: Tensor) -> str:
+        name = self.names.get(_storage_key(t))
+        if name is not None:
+            return f"'{name}'"
+        for ev in reversed(self.events):
+            if ev.kind in ("produce", "alloc") and any(_storage_key(x) == _storage_key(t) for _, x in ev.outputs):
+                return f"a tensor computed by {_func_name(ev.fn)}()"
+        return "a meta tensor"
 
     def _fill(self, rule, args, kwargs):
         pname, sig, renames = rule
@@ -517,12 +562,12 @@ def _timm_recorded() -> dict:
 
 @contextlib.contextmanager
 def _recording(rec: _Recorder):
-    swaps = _Swaps()
+    swaps = Swaps()
     token = _active.set(rec)
     try:
         if _ORIG_NO_GRAD_TRUNC is not None and _TI.__dict__.get("_no_grad_trunc_normal_") is _ORIG_NO_GRAD_TRUNC:
             swaps.set_attr(_TI, "_no_grad_trunc_normal_", _recorded_trunc)
-        swaps.replace({**_FUNCTION_LEVEL, **_timm_recorded()})
+        swaps.replace_in_modules({**_FUNCTION_LEVEL, **_timm_recorded()}, skip_prefix="philoxinit")
         with rec:
             yield rec
     finally:
@@ -582,33 +627,42 @@ def _post_order(module: nn.Module, prefix: str = "") -> Iterator[tuple[str, nn.M
 
 
 def _record_swapped(targets: list[_Target], body: Callable[[_Recorder], None]) -> tuple[list, dict]:
-    """Run ``body`` with meta stand-ins in place of ``targets``; returns (events, storage key -> target)."""
+    """Run ``body`` with meta stand-ins in place of ``targets``; returns (events, storage key -> target).
+
+    Init code that assigns a new tensor to a parameter or buffer slot (``self.cache = f(...)``) is
+    recorded as a copy of that tensor's value into the target, when ``body`` checks the slot."""
     originals = [(tg, tg.tensor) for tg in targets]
     keys: dict[int, tuple[_Target, Tensor]] = {}
-    stand_ins = []
+    rec = _Recorder()  # every meta tensor: temporaries are replayed when a target reads them
     for tg, t in originals:
         m = torch.empty_strided(t.size(), t.stride(), dtype=t.dtype, device="meta")
         if tg.is_param:
             m = nn.Parameter(m, requires_grad=t.requires_grad)
-        keys[_storage_key(m)] = (tg, m)
-        stand_ins.append(m)
+        k = _storage_key(m)
+        keys[k] = (tg, m)
+        rec.storages[k], rec.names[k] = m, tg.name
         tg.set(m)
-    rec = _Recorder(None)  # every meta tensor: writes to temporaries copied in later count (_retarget)
+        for mod, attr in tg.slots:
+            rec.slots.setdefault(id(mod), []).append((mod, attr, tg, m))
+    rec.current = {(id(mod), attr): m for tg, _ in originals for mod, attr in tg.slots for m in [tg.tensor]}
     try:
-        with _recording(rec):
+        # tensors the init code creates without a device are meta: recorded, then made on the target device
+        with torch.device("meta"), _recording(rec):
             body(rec)
-        for (tg, _), m in zip(originals, stand_ins):
-            for mod, attr in tg.slots:
-                now = (mod._parameters if tg.is_param else mod._buffers).get(attr)
-                if now is not m:
-                    raise RuntimeError(
-                        f"philoxinit: {rec.context} replaced '{tg.name}' with a new tensor instead of "
-                        "writing it in place; philoxinit can only record in-place writes"
-                    )
+            rec.context = "the recorded init code"
+            rec.note_assignments(None)
     finally:
         for tg, t in originals:
             tg.set(t)
     return rec.events, keys
+
+
+def _assign(target: Tensor, value: Tensor) -> Tensor:
+    """What ``module.name = value`` does to a parameter or buffer, replayed as a write of its values."""
+    return target.copy_(value)
+
+
+_assign.__qualname__ = "assignment"
 
 
 def _run_resets(module: nn.Module) -> Callable[[_Recorder], None]:
@@ -619,24 +673,36 @@ def _run_resets(module: nn.Module) -> Callable[[_Recorder], None]:
                 if callable(f):
                     rec.context = f"{meth}() of {_owner(name, m)}"
                     _call(rec, f)
+                    rec.note_assignments([m])
                     break
 
     return body
 
 
-def _run_fn(module: nn.Module, fn: Callable) -> Callable[[_Recorder], None]:
+def _run_fn(module: nn.Module, fn: Callable, root_only: bool = False) -> Callable[[_Recorder], None]:
     def body(rec: _Recorder) -> None:
+        if root_only:
+            rec.context = f"root_fn({_owner('', module)})"
+            _call(rec, fn, module)
+            return
         for name, m in _post_order(module):
             rec.context = f"fn({_owner(name, m)})"
             _call(rec, fn, m)
+            rec.note_assignments([m])
 
     return body
+
+
+class NotReplayableError(RuntimeError):
+    """Recorded init code did something philoxinit cannot replay on a real device."""
 
 
 def _call(rec: _Recorder, f, *args) -> None:
     """Run recorded init code; an error names the module whose code raised (same exception type)."""
     try:
         f(*args)
+    except NotReplayableError:
+        raise
     except Exception as e:
         msg = f"philoxinit: {rec.context} raised while being recorded: {e}"
         try:
@@ -659,6 +725,7 @@ class _Ref:
     rel_offset: int
     full: bool  # the target itself (same geometry)
     base_stride: tuple
+    key: Optional[int] = None  # the recorded meta storage
 
     def resolve(self) -> Tensor:
         t = self.target.tensor
@@ -690,7 +757,7 @@ def _make_ref(v: Tensor, tg: _Target, base: Tensor) -> Union[_Ref, str]:
     rel = v.storage_offset() - base.storage_offset()
     size, stride = tuple(v.size()), tuple(v.stride())
     full = size == tuple(base.size()) and stride == tuple(base.stride()) and rel == 0
-    return _Ref(tg, size, stride, rel, full, tuple(base.stride()))
+    return _Ref(tg, size, stride, rel, full, tuple(base.stride()), _storage_key(v))
 
 
 def _covers(ref: _Ref, base: Tensor) -> bool:
@@ -718,34 +785,41 @@ def _whole_storage(t: Tensor) -> bool:
     return t.storage_offset() == 0 and t.numel() * t.element_size() == nbytes and non_overlapping(t.size(), t.stride())
 
 
-def _retarget(events: list[_Event], keys: dict) -> list[_Event]:
-    """Writes to temporaries that are then copied into a parameter count as writes to the parameter.
+def _retarget(events: list[_Event], keys: dict) -> tuple[list[_Event], list[_Event]]:
+    """Split events into those that write targets and the tape (those that only compute temporaries).
 
-    ``tmp = torch.empty_like(w, memory_format=...); init.kaiming_uniform_(tmp); w.copy_(tmp)`` (what
-    Conv does for channels_last weights) becomes ``kaiming_uniform_(w)``: since values depend on the
-    logical index only, the bits are the same. Only whole-tensor events of a temporary of the same
-    shape and dtype are moved; anything else stays a copy from a temporary (an error if it survives).
+    Writes to temporaries that are then copied whole into a parameter count as writes to the
+    parameter: ``tmp = torch.empty_like(w, memory_format=...); init.kaiming_uniform_(tmp);
+    w.copy_(tmp)`` (what Conv does for channels_last weights) becomes ``kaiming_uniform_(w)``: since
+    values depend on the logical index only, the bits are the same. Only whole-tensor events of a
+    temporary of the same shape and dtype are moved; any other read of a temporary replays the tape.
     """
     out: list[_Event] = []
+    tape: list[_Event] = []
     temps: dict[int, list[_Event]] = {}
     for ev in events:
         ks = [_storage_key(w) for w in ev.writes]
         if ks and all(k is not None and k not in keys for k in ks):  # writes temporaries only
+            tape.append(ev)
+            if ev.kind == "alloc":
+                continue
             for w, k in zip(ev.writes, ks):
                 if ev.independent and len(ev.writes) == 1 and _whole_storage(w):
                     temps[k] = [ev]
                 else:
                     temps.setdefault(k, []).append(ev)
             continue
+        if ev.kind == "alloc":
+            continue  # a parameter built from torch.empty: no values
         src = ev.args[1] if ev.kind == "op" and len(ev.args) == 2 and not ev.kwargs else None
         k = _storage_key(src)
-        if getattr(ev.fn, "__name__", "") == "copy_" and len(ev.writes) == 1 and k is not None and k not in keys:
+        if ev.fn in (Tensor.copy_, _assign) and len(ev.writes) == 1 and k is not None and k not in keys:
             moved = _moved(ev, src, temps.get(k, []), keys)
             if moved is not None:
                 out.extend(moved)
                 continue
         out.append(ev)
-    return out
+    return out, tape
 
 
 def _moved(copy: _Event, src: Tensor, history: list[_Event], keys: dict) -> Optional[list[_Event]]:
@@ -779,9 +853,112 @@ def _moved(copy: _Event, src: Tensor, history: list[_Event], keys: dict) -> Opti
             _Event(
                 seq=copy.seq, sub=i + 1, kind=e.kind, writes=[dest], fn=e.fn, args=args, kwargs=kwargs,
                 independent=e.independent, explicit_key=e.explicit_key, context=copy.context, error=e.error,
+                outputs=[(j, dest) for j, x in e.outputs if _storage_key(x) == skey],
             )  # fmt: skip
         )
     return moved
+
+
+@dataclass
+class _TempRef:
+    """A tensor argument that is a view of a temporary computed by the recorded code (on the tape)."""
+
+    key: int
+    size: tuple
+    stride: tuple
+    offset: int
+    dtype: torch.dtype
+
+
+def _temp_ref(x: Tensor) -> _TempRef:
+    return _TempRef(_storage_key(x), tuple(x.size()), tuple(x.stride()), x.storage_offset(), x.dtype)
+
+
+def _refs(args, kwargs, keys: dict):
+    """Tensor arguments as _Ref (targets) or _TempRef (temporaries); error: why one cannot be read."""
+    error = None
+
+    def conv(x):
+        nonlocal error
+        if isinstance(x, Tensor) and x.is_meta:
+            hit = keys.get(_storage_key(x))
+            if hit is None:
+                return _temp_ref(x)
+            r = _make_ref(x, hit[0], hit[1])
+            if isinstance(r, str):
+                error = error or f"it reads {r}"
+                return x
+            return r
+        return x
+
+    args, kwargs = pytree.tree_map(conv, (args, kwargs))
+    return args, kwargs, error
+
+
+def _leaves_of(args, kwargs, cls) -> list:
+    return [x for x in pytree.tree_leaves((args, kwargs)) if isinstance(x, cls)]
+
+
+@dataclass
+class _Node:
+    """A tape entry: an event that computes or writes temporaries only."""
+
+    event: _Event
+    args: tuple
+    kwargs: dict
+    writes: list  # _TempRef
+    reads: set  # temporary storage keys read
+    target_reads: set  # id(_Target) read
+    outputs: list  # produce / alloc: (leaf index, _TempRef)
+
+    @property
+    def order(self) -> tuple:
+        return self.event.order
+
+
+class _Tape:
+    """The temporaries' history, and which of it a target's write needs (its closure)."""
+
+    def __init__(self, events: list[_Event], keys: dict) -> None:
+        self.by_key: dict[int, list[_Node]] = {}
+        self.producer: dict[int, _Node] = {}
+        for ev in events:
+            args, kwargs, _ = _refs(ev.args, ev.kwargs, keys)
+            writes = [_temp_ref(w) for w in ev.writes]
+            outputs = [(i, _temp_ref(x)) for i, x in ev.outputs]
+            temp_reads = {r.key for r in _leaves_of(args, kwargs, _TempRef)}
+            if ev.kind == "op" and not ev.independent:
+                temp_reads |= {w.key for w in writes}  # an in-place op reads what it writes
+            node = _Node(ev, args, kwargs, writes, temp_reads,
+                         {id(r.target) for r in _leaves_of(args, kwargs, _Ref)}, outputs)  # fmt: skip
+            for k in {w.key for w in writes}:
+                self.by_key.setdefault(k, []).append(node)
+                if ev.kind in ("alloc", "produce"):
+                    self.producer.setdefault(k, node)
+
+    def closure(self, roots: list[tuple[int, tuple]]) -> list[_Node]:
+        """The nodes that compute the temporaries ``roots`` ((storage key, read at order)) name, in order."""
+        need: dict[int, tuple] = {}
+        work = list(roots)
+        while work:
+            k, before = work.pop()
+            if k in need and need[k] >= before:
+                continue
+            need[k] = before
+            prod = self.producer.get(k)
+            if prod is None or prod.order >= before:
+                raise _NoProducer(k)
+            for node in self.by_key.get(k, ()):
+                if node.order < before:
+                    work.extend((r, node.order) for r in node.reads)
+        nodes = {id(n): n for k, before in need.items() for n in self.by_key.get(k, ()) if n.order < before}
+        return sorted(nodes.values(), key=lambda n: n.order)
+
+
+class _NoProducer(Exception):
+    def __init__(self, key: int) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 @dataclass
@@ -792,57 +969,71 @@ class _Step:
     args: tuple
     kwargs: dict
     error: Optional[str] = None
+    temps: list = field(default_factory=list)  # the tape nodes that compute what it reads
+
+    def _read_args(self) -> list:
+        # an independent in-place write (copy_, an assignment, orthogonal_) does not read its destination
+        args = self.args[1:] if self.event.independent and self.event.kind == "op" else self.args
+        return _leaves_of(args, self.kwargs, (_Ref, _TempRef))
+
+    @property
+    def reads_state(self) -> bool:
+        """Reads a target or a temporary (so it runs in recorded order, after what it reads)."""
+        return bool(self.temps) or bool(self._read_args())
+
+    def reads(self, tg: _Target) -> bool:
+        refs = [r for r in self._read_args() if isinstance(r, _Ref)]
+        return any(r.target is tg for r in refs) or any(id(tg) in n.target_reads for n in self.temps)
 
 
-def _resolve(events: list[_Event], keys: dict) -> list[tuple[_Event, list[tuple[_Target, _Ref]], tuple, dict, Optional[str]]]:
-    """Events whose writes land on targets, with their tensor arguments turned into _Refs."""
+def _resolve(events: list[_Event], keys: dict):
+    """Events whose writes land on targets, with their tensor arguments turned into _Ref / _TempRef;
+    and the tape of events that compute temporaries."""
+    on_targets, tape_events = _retarget(events, keys)
+    tape = _Tape(tape_events, keys)
     out = []
-    for ev in _retarget(events, keys):
+    for ev in on_targets:
         writes = []
         for w in ev.writes:
             hit = keys.get(_storage_key(w))
             if hit is not None:
                 writes.append((hit[0], _make_ref(w, hit[0], hit[1])))
         if not writes:
-            continue  # a temporary
+            continue
         error = ev.error
         for tg, ref in writes:
             if isinstance(ref, str):
                 error = f"it writes through {ref}"
-
-        def conv(x):
-            nonlocal error
-            if isinstance(x, Tensor) and x.is_meta:
-                hit = keys.get(_storage_key(x))
-                if hit is None:
-                    error = error or (
-                        "it reads a tensor that exists only on the meta device (computed during init, "
-                        "not a parameter or buffer)"
-                    )
-                    return x
-                r = _make_ref(x, hit[0], hit[1])
-                if isinstance(r, str):
-                    error = error or f"it reads {r}"
-                    return x
-                return r
-            return x
-
         args, kwargs = (), {}
-        if ev.kind == "op":
-            args, kwargs = pytree.tree_map(conv, (ev.args, ev.kwargs))
-        out.append((ev, [(tg, r) for tg, r in writes if not isinstance(r, str)] or [], args, kwargs, error))
+        if ev.kind in ("op", "produce"):
+            args, kwargs, err = _refs(ev.args, ev.kwargs, keys)
+            error = error or err
+        temps = []
+        roots = [(r.key, ev.order) for r in _leaves_of(args, kwargs, _TempRef)]
+        if roots and error is None:
+            try:
+                temps = tape.closure(roots)
+            except _NoProducer:
+                error = (
+                    "it reads a tensor that exists only on the meta device and was not computed by the "
+                    "recorded code (created before recording started, or by code philoxinit does not see)"
+                )
+        out.append((ev, [(tg, r) for tg, r in writes if not isinstance(r, str)] or [], args, kwargs, error, temps))
     return out
 
 
 def _plan(resolved, targets: list[_Target], allow_unwritten: Callable[[_Target], bool], what: str):
-    """Per target, its surviving events; raises for unwritten tensors and unreplayable events."""
+    """Per target, its surviving steps; raises for unwritten tensors and unreplayable events."""
     lists: dict[int, list] = {id(tg): [] for tg in targets}
-    for ev, writes, args, kwargs, error in resolved:
+    for ev, writes, args, kwargs, error, temps in resolved:
         if not writes and error:
-            raise RuntimeError(f"philoxinit: cannot replay {_describe(ev)} in {ev.context}: {error}")
+            raise NotReplayableError(f"philoxinit: cannot replay {_describe(ev)} in {ev.context}: {error}")
         for tg, ref in writes:
-            step = _Step(ev, tg, ref, args, kwargs, error)
-            overwrite = ev.independent and len(writes) == 1 and _covers(ref, tg.tensor) and error is None
+            step = _Step(ev, tg, ref, args, kwargs, error, temps)
+            overwrite = (
+                ev.independent and len(writes) == 1 and _covers(ref, tg.tensor) and error is None
+                and not step.reads(tg)
+            )  # fmt: skip
             if overwrite:
                 lists[id(tg)] = [step]
             else:
@@ -857,20 +1048,20 @@ def _plan(resolved, targets: list[_Target], allow_unwritten: Callable[[_Target],
                 unwritten.append(tg)
             continue
         first = steps[0]
-        if not (first.event.independent and _covers(first.ref, tg.tensor)):
+        if not (first.event.independent and _covers(first.ref, tg.tensor) and not first.reads(tg)):
             if not allow_unwritten(tg):
                 partial.append((tg, first))
         for st in steps:
             if st.error:
-                raise RuntimeError(
-                    f"philoxinit: cannot replay {_describe(st.event)} on '{tg.name}' (in {st.event.context}): "
-                    f"{st.error}. Initialize '{tg.name}' with a later write that philoxinit can replay "
-                    "(a torch.nn.init call or an in-place op on it), e.g. in fn."
+                raise NotReplayableError(
+                    f"philoxinit: cannot replay {_describe(st.event)} on '{tg.name}' ({_kind(tg)} of "
+                    f"{tg.owner}, in {st.event.context}): {st.error}. Initialize '{tg.name}' with a later "
+                    "write that philoxinit can replay (a torch.nn.init call or an in-place op on it), e.g. in fn."
                 )
     if unwritten or partial:
-        lines = [f"  '{tg.name}' ({'parameter' if tg.is_param else 'buffer'} of {tg.owner})" for tg in unwritten]
+        lines = [f"  '{tg.name}' ({_kind(tg)} of {tg.owner})" for tg in unwritten]
         lines += [
-            f"  '{tg.name}' ({'parameter' if tg.is_param else 'buffer'} of {tg.owner}): only partly written "
+            f"  '{tg.name}' ({_kind(tg)} of {tg.owner}): only partly written "
             f"before being read or completed (first write: {_describe(st.event)} in {st.event.context})"
             for tg, st in partial
         ]
@@ -882,8 +1073,8 @@ def _plan(resolved, targets: list[_Target], allow_unwritten: Callable[[_Target],
             "or build the module with philoxinit.deferred_init so its constructor's init is recorded."
         )
     # an op writing several tensors runs once: it must survive on all of them, or not at all
-    written: dict[int, set] = {}
-    surviving: dict[int, set] = {}
+    written: dict = {}
+    surviving: dict = {}
     for ev, writes, *_ in resolved:
         if len(writes) > 1:
             written[ev.order] = {id(tg) for tg, _ in writes}
@@ -894,7 +1085,7 @@ def _plan(resolved, targets: list[_Target], allow_unwritten: Callable[[_Target],
     for seq, tids in surviving.items():
         if tids != written[seq]:
             ev = next(e for e, *_ in resolved if e.order == seq)
-            raise RuntimeError(
+            raise NotReplayableError(
                 f"philoxinit: {_describe(ev)} in {ev.context} writes several tensors, and a later write "
                 "replaces it on only some of them; philoxinit cannot replay it on the others alone"
             )
@@ -906,47 +1097,170 @@ def _describe(ev: _Event) -> str:
         return f"{ev.fn}()"
     if ev.kind == "const":
         return f"a fill with {ev.fn}"
-    return f"{getattr(ev.fn, '__qualname__', getattr(ev.fn, '__name__', repr(ev.fn)))}()"
+    return f"{_func_name(ev.fn)}()"
 
 
 # ---- replay -------------------------------------------------------------------------------------------
 
 
-def _replay(lists: dict, targets: list[_Target], key: int) -> None:
-    streams = {id(tg): stream_of(tg.name) for tg in targets}
-    fill_index: dict[int, int] = {}
+def _on_device(args, kwargs, fn, device: torch.device):
+    """Arguments of an op replayed on ``device``: the meta device becomes ``device``, and factories
+    (which take their device from the ``torch.device`` context while recording) are given it."""
 
-    def run_fill(st: _Step) -> None:
-        kw = dict(st.event.kwargs)
-        n = fill_index.get(id(st.target), 0)
-        fill_index[id(st.target)] = n + 1
-        if not st.event.explicit_key:
-            kw["seed"] = key
-            kw["stream"] = streams[id(st.target)] if n == 0 else stream_of(st.target.name, n)
-        getattr(_pinit, st.event.fn)(st.ref.resolve(), **kw)
+    def conv(x):
+        if isinstance(x, torch.device) and x.type == "meta":
+            return device
+        if isinstance(x, Tensor) and not x.is_meta and x.device != device and x.dim() > 0:
+            return x.to(device)
+        return x
 
-    def run_other(st: _Step, index: int) -> None:
-        ev = st.event
-        if ev.kind == "const":
-            st.ref.resolve().fill_(ev.fn)
-            return
-        args, kwargs = pytree.tree_map(lambda x: x.resolve() if isinstance(x, _Ref) else x, (st.args, st.kwargs))
-        dev = st.target.tensor.device
-        devices = [dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == "cuda" else []
-        seed = _torch_rng_seed(key, streams[id(st.target)], index)
+    args, kwargs = pytree.tree_map(conv, (args, kwargs))
+    if fn in _CONSTRUCTORS or kwargs.get("device") in ("meta", torch.device("meta")):
+        kwargs = dict(kwargs, device=device)
+    return args, kwargs
+
+
+def _constructors() -> set:
+    try:
+        from torch.utils._device import _device_constructors
+
+        return set(_device_constructors())
+    except Exception:  # older torch: the common factories
+        return {torch.empty, torch.zeros, torch.ones, torch.full, torch.arange, torch.linspace, torch.tensor}
+
+
+_CONSTRUCTORS = _constructors()
+
+
+class _Runner:
+    """Runs steps and tape nodes on real tensors: targets in place, temporaries kept until last read."""
+
+    def __init__(self, key: int, device: torch.device) -> None:
+        self.key = key
+        self.device = device
+        self.temps: dict[int, tuple[Tensor, int, tuple]] = {}  # key -> (real, meta offset, meta stride)
+
+    def resolve(self, x):
+        if isinstance(x, _Ref):
+            return x.resolve()
+        if isinstance(x, _TempRef):
+            return self._temp(x)
+        return x
+
+    def _temp(self, r: _TempRef) -> Tensor:
+        real, meta_offset, meta_stride = self.temps[r.key]
+        if (r.offset, r.stride, r.dtype) == (meta_offset, meta_stride, real.dtype) and r.size == tuple(real.size()):
+            return real
+        if tuple(real.stride()) != meta_stride:
+            raise NotReplayableError(
+                f"philoxinit: a temporary computed on {self.device} has strides {list(real.stride())}, "
+                f"not the {list(meta_stride)} it had on meta; cannot replay a view of it"
+            )
+        base = real
+        if r.dtype != real.dtype:
+            base = torch.view_as_real(real) if real.is_complex() and r.dtype == real.real.dtype else real.view(r.dtype)
+        byte_rel = r.offset * base.element_size() - meta_offset * real.element_size()
+        start = (real.storage_offset() * real.element_size() + byte_rel) // base.element_size()
+        return base.as_strided(r.size, r.stride, start)
+
+    def args(self, args, kwargs, fn):
+        args, kwargs = pytree.tree_map(self.resolve, (args, kwargs), is_leaf=lambda x: isinstance(x, (_Ref, _TempRef)))
+        return _on_device(args, kwargs, fn, self.device)
+
+    def store(self, outputs: list, result) -> None:
+        leaves = pytree.tree_leaves(result)
+        for i, r in outputs:
+            self.temps[r.key] = (leaves[i], r.offset, r.stride)
+
+    def torch_op(self, fn, args, kwargs, seed: int):
+        """Run an op with torch, under torch's generators seeded with ``seed`` (restored after)."""
+        devices = []
+        if self.device.type == "cuda":
+            devices = [self.device.index if self.device.index is not None else torch.cuda.current_device()]
         with torch.random.fork_rng(devices=devices):
             torch.default_generator.manual_seed(seed)
             if devices:
                 torch.cuda.default_generators[devices[0]].manual_seed(seed)
-            ev.fn(*args, **kwargs)
+            return fn(*args, **kwargs)
+
+
+def _fill_streams(lists: dict, targets: list[_Target]) -> dict:
+    """event order -> (target, n): the n-th random fill that flows into the target, in recorded order
+    (its own surviving fills and the fills of the temporaries its writes read)."""
+    claimed: dict = {}
+    per_target: dict[int, list] = {}
+    steps = sorted((st for sl in lists.values() for st in sl), key=lambda st: st.event.order)
+    for st in steps:
+        orders = per_target.setdefault(id(st.target), [])
+        if st.event.kind == "fill" and st.event.order not in claimed:
+            claimed[st.event.order] = st.target
+            orders.append(st.event.order)
+        for node in st.temps:
+            if node.event.kind == "fill" and node.order not in claimed:
+                claimed[node.order] = st.target
+                orders.append(node.order)
+    out = {}
+    for tg in targets:
+        for n, order in enumerate(sorted(per_target.get(id(tg), []))):
+            out[order] = (tg, n)
+    return out
+
+
+def _replay(lists: dict, targets: list[_Target], key: int, device: torch.device) -> None:
+    streams = _fill_streams(lists, targets)
+    run = _Runner(key, device)
+
+    def run_fill(ev: _Event, tensor: Tensor) -> None:
+        kw = dict(ev.kwargs)
+        if not ev.explicit_key:
+            tg, n = streams[ev.order]
+            kw["seed"] = key
+            kw["stream"] = stream_of(tg.name, n)
+        getattr(_pinit, ev.fn)(tensor, **kw)
+
+    def rng_seed(tg: _Target, index: int) -> int:
+        return _torch_rng_seed(key, stream_of(tg.name), index)
+
+    def run_step(st: _Step, index: int) -> None:
+        ev = st.event
+        if ev.kind == "fill":
+            run_fill(ev, st.ref.resolve())
+        elif ev.kind == "const":
+            st.ref.resolve().fill_(ev.fn)
+        elif ev.kind == "produce":
+            args, kwargs = run.args(st.args, st.kwargs, ev.fn)
+            result = run.torch_op(ev.fn, args, kwargs, rng_seed(st.target, index))
+            leaves = pytree.tree_leaves(result)
+            mine = [i for i, x in ev.outputs if _storage_key(x) == st.ref.key]
+            assert len(mine) == 1, "a recorded op writes each target through exactly one output"
+            st.ref.resolve().copy_(leaves[mine[0]])
+        else:
+            args, kwargs = run.args(st.args, st.kwargs, ev.fn)
+            run.torch_op(ev.fn, args, kwargs, rng_seed(st.target, index))
+
+    def run_node(node: _Node, owner: _Target, index: int) -> None:
+        ev = node.event
+        if ev.kind == "alloc":
+            for _, r in node.outputs:
+                t = torch.empty_strided(r.size, r.stride, dtype=r.dtype, device=device)
+                run.temps[r.key] = (t, r.offset, r.stride)
+        elif ev.kind == "fill":
+            run_fill(ev, run.resolve(node.writes[0]))
+        elif ev.kind == "const":
+            run.resolve(node.writes[0]).fill_(ev.fn)
+        else:
+            args, kwargs = run.args(node.args, node.kwargs, ev.fn)
+            result = run.torch_op(ev.fn, args, kwargs, rng_seed(owner, index))
+            if ev.kind == "produce":
+                run.store(node.outputs, result)
 
     with torch.no_grad():
-        # 1. the first (whole-tensor) write of every tensor: random fills batched, one call per device
-        firsts = [steps[0] for steps in lists.values() if steps and steps[0].event.independent]
+        # 1. the first whole-tensor write of every tensor that reads nothing: random fills batched
+        firsts = [sl[0] for sl in lists.values() if sl and sl[0].event.independent and not sl[0].reads_state]
         with _backend.collect_fills() as batch:
             for st in firsts:
                 if st.event.kind == "fill":
-                    run_fill(st)
+                    run_step(st, 0)
         by_device: dict = {}
         for t, req in batch:
             by_device.setdefault(t.device, ([], []))
@@ -957,22 +1271,40 @@ def _replay(lists: dict, targets: list[_Target], key: int) -> None:
         done = set()
         for st in firsts:
             if st.event.kind != "fill":
-                run_other(st, 0)
+                run_step(st, 0)
             done.add(id(st))
-        # 2. everything else, in recorded order
-        rest = sorted(
-            ((st.event.order, i, st) for steps in lists.values() for i, st in enumerate(steps) if id(st) not in done),
-            key=lambda x: (x[0], x[1]),
+        # 2. everything else, and the temporaries it reads, in recorded order
+        items: dict = {}
+        last_read: dict[int, tuple] = {}
+        pending = sorted(
+            ((st, i) for sl in lists.values() for i, st in enumerate(sl) if id(st) not in done),
+            key=lambda x: x[0].event.order,
         )
-        ran = set()
-        for seq, i, st in rest:
-            if seq in ran:
-                continue  # an op writing several tensors runs once
-            ran.add(seq)
-            if st.event.kind == "fill":
-                run_fill(st)
+        for st, i in pending:  # a temporary belongs to the first tensor that reads it (as in _fill_streams)
+            items.setdefault(st.event.order, ("step", st, i))  # an op writing several tensors runs once
+            for node in st.temps:
+                items.setdefault(node.order, ("node", node, st.target))
+            for r in _leaves_of(st.args, st.kwargs, _TempRef):
+                last_read[r.key] = max(last_read.get(r.key, st.event.order), st.event.order)
+        for order, item in items.items():
+            if item[0] == "node":
+                for k in item[1].reads | {w.key for w in item[1].writes}:
+                    last_read[k] = max(last_read.get(k, order), order)
+        release: dict = {}
+        for k, order in last_read.items():
+            release.setdefault(order, []).append(k)
+        # torch's ops on temporaries are seeded after the tensor's own surviving writes
+        claims: dict[int, int] = {id(tg): len(lists[id(tg)]) for tg in targets}
+        for order in sorted(items):
+            kind, obj, extra = items[order]
+            if kind == "step":
+                run_step(obj, extra)
             else:
-                run_other(st, i)
+                index = claims[id(extra)]
+                claims[id(extra)] = index + 1
+                run_node(obj, extra, index)
+            for k in release.pop(order, ()):
+                run.temps.pop(k, None)
     for tg in targets:
         if tg.is_param or tg.tensor.requires_grad:
             torch.autograd.graph.increment_version(tg.tensor)
@@ -994,36 +1326,60 @@ def _check_module(module, what: str) -> None:
         raise TypeError(f"philoxinit.{what} takes an nn.Module, got {type(module).__name__}")
 
 
+def _record_all(module: nn.Module, targets: list, recorded: Optional[list], fn, root_fn, reset_parameters: bool):
+    """Events of the init code, in the order it runs: the constructor (deferred_init) or every
+    submodule's reset_parameters(), then fn on every submodule, then root_fn on the root."""
+    bodies = []
+    if recorded is not None:
+        keys = {_storage_key(tg.tensor): (tg, tg.tensor) for tg in targets if tg.tensor.is_meta}
+        keys.pop(None, None)
+        events = list(recorded)
+    else:
+        events, keys = [], {}
+        if reset_parameters:
+            bodies.append(_run_resets(module))
+    if fn is not None:
+        bodies.append(_run_fn(module, fn))
+    if root_fn is not None:
+        bodies.append(_run_fn(module, root_fn, root_only=True))
+    for body in bodies:
+        more, more_keys = _record_swapped(targets, body)
+        events = _merge(events, more)
+        keys.update(more_keys)
+    return events, keys
+
+
 def init_module(
     module: nn.Module,
     fn: Optional[Callable[[nn.Module], None]] = None,
     *,
+    root_fn: Optional[Callable[[nn.Module], None]] = None,
+    reset_parameters: bool = True,
     seed: Optional[int] = None,
     generator: Optional[torch.Generator] = None,
 ) -> nn.Module:
     """Re-initialize every parameter and buffer of ``module`` in place by its own scheme.
 
-    Records ``reset_parameters()`` (or ``_reset_parameters()``) of every submodule in post-order, then
-    ``fn(submodule)`` for every submodule as ``Module.apply`` does, without touching memory; then
-    writes the result with batched fills. A later whole-tensor write replaces an earlier one. The key
-    is ``seed`` (or drawn once from ``generator``, else torch's default generator); each tensor's
-    stream is :func:`stream_of` its name. A parameter no recorded code writes is an error that names
-    it; buffers no recorded code writes keep their values. Returns ``module``.
+    Records ``reset_parameters()`` (or ``_reset_parameters()``) of every submodule in post-order
+    (unless ``reset_parameters=False``), then ``fn(submodule)`` for every submodule as
+    ``Module.apply(fn)`` does, then ``root_fn(module)`` once (a model-level init routine such as
+    ``lambda m: m.init_weights()``), without touching memory; then writes the result with batched
+    fills. A later whole-tensor write replaces an earlier one. The key is ``seed`` (or drawn once from
+    ``generator``, else torch's default generator); each tensor's stream is :func:`stream_of` its
+    name. A parameter no recorded code writes is an error that names it; buffers no recorded code
+    writes keep their values. Returns ``module``.
     """
     _check_module(module, "init_module")
     targets = _targets(module)
-    events, keys = _record_swapped(targets, _run_resets(module))
-    if fn is not None:
-        more, keys2 = _record_swapped(targets, _run_fn(module, fn))
-        events = _merge(events, more)
-        keys.update(keys2)
+    events, keys = _record_all(module, targets, None, fn, root_fn, reset_parameters)
     lists = _plan(_resolve(events, keys), targets, lambda tg: not tg.is_param and not tg.tensor.is_meta, "init_module")
-    _replay(lists, targets, _key_of(seed, generator))
+    device = targets[0].tensor.device if targets else torch.device("cpu")
+    _replay(lists, targets, _key_of(seed, generator), device)
     return module
 
 
 def _merge(first: list[_Event], second: list[_Event]) -> list[_Event]:
-    n = len(first)
+    n = max((ev.seq for ev in first), default=-1) + 1
     for ev in second:
         ev.seq += n
     return first + second
@@ -1034,34 +1390,32 @@ def materialize(
     device: Union[str, torch.device, int] = "cpu",
     fn: Optional[Callable[[nn.Module], None]] = None,
     *,
+    root_fn: Optional[Callable[[nn.Module], None]] = None,
+    reset_parameters: bool = True,
     seed: Optional[int] = None,
     generator: Optional[torch.Generator] = None,
 ) -> nn.Module:
     """Turn a meta-device ``module`` into a real one on ``device``, initialized by its own scheme.
 
-    For a module built by :func:`deferred_init`, the init calls its constructor made are replayed;
-    otherwise ``reset_parameters()`` / ``_reset_parameters()`` of every submodule. Then ``fn`` as in
-    :func:`init_module`. Each meta tensor is allocated once on ``device`` and written in place (peak
-    memory: one copy of the parameters); tensors already real are moved and keep their values; tied
-    parameters stay tied. Every meta tensor must be written by recorded code, or this raises (naming
-    them) before allocating anything: it never returns uninitialized memory. Returns ``module``.
+    For a module built by :func:`deferred_init`, the init its constructor ran is replayed; otherwise
+    ``reset_parameters()`` / ``_reset_parameters()`` of every submodule (skipped with
+    ``reset_parameters=False``, for models whose own init routine supersedes it). Then ``fn`` on
+    every submodule and ``root_fn`` once on ``module``, as in :func:`init_module`. Init code may
+    compute tensors and assign them (``self.cache = precompute(...)``) or write them through
+    temporaries (``torch.cat``, ``copy_``, slice assignment): what it computes is replayed on
+    ``device``. Each meta tensor is allocated once on ``device`` and written in place; tensors already
+    real are moved and keep their values; parameters shared on the meta model stay shared, and a
+    :class:`TiedWeightsWarning` says when a model's config declares ties it does not have. Every meta
+    tensor must be written by recorded code, or this raises (naming them) before allocating anything:
+    it never returns uninitialized memory. Returns ``module``.
     """
     _check_module(module, "materialize")
     device = torch.device(device)
     if device.type == "meta":
         raise ValueError("philoxinit.materialize: device must be a real device, not meta")
+    _warn_untied(module)
     targets = _targets(module)
-    recorded = _DEFERRED.get(module)
-    if recorded is not None:
-        keys = {_storage_key(tg.tensor): (tg, tg.tensor) for tg in targets if tg.tensor.is_meta}
-        keys.pop(None, None)
-        events = list(recorded)
-    else:
-        events, keys = _record_swapped(targets, _run_resets(module))
-    if fn is not None:
-        more, keys2 = _record_swapped(targets, _run_fn(module, fn))
-        events = _merge(events, more)
-        keys.update(keys2)
+    events, keys = _record_all(module, targets, _DEFERRED.get(module), fn, root_fn, reset_parameters)
     lists = _plan(_resolve(events, keys), targets, lambda tg: not tg.tensor.is_meta, "materialize")
     key = _key_of(seed, generator)
     old = [(tg, tg.tensor) for tg in targets]
@@ -1076,7 +1430,7 @@ def materialize(
                 p.__dict__.update({k: v for k, v in getattr(t, "__dict__", {}).items()})
                 new = p
             tg.set(new)
-        _replay(lists, targets, key)
+        _replay(lists, targets, key, device)
     except BaseException:
         for tg, t in old:
             tg.set(t)
@@ -1085,17 +1439,57 @@ def materialize(
     return module
 
 
+class TiedWeightsWarning(UserWarning):
+    """A model's config says two parameters are one, but the module holds two."""
+
+
+def _warn_untied(module: nn.Module) -> None:
+    """Warn where a transformers-style model declares tied weights that are separate tensors (e.g.
+    after accelerate's init_empty_weights()): materialize would write them independently."""
+    config = getattr(module, "config", None)
+    if getattr(config, "tie_word_embeddings", False) is not True:
+        return  # the model classes list the ties they support; the config says whether they apply
+    pairs = []
+    tied = getattr(module, "_tied_weights_keys", None)
+    if isinstance(tied, dict):  # {"lm_head.weight": "model.embed_tokens.weight"}
+        pairs += [(a, b) for a, b in tied.items() if isinstance(a, str) and isinstance(b, str)]
+    try:
+        out, inp = module.get_output_embeddings(), module.get_input_embeddings()
+    except Exception:
+        out = inp = None
+    if isinstance(out, nn.Module) and isinstance(inp, nn.Module):
+        names = {id(m): n for n, m in module.named_modules(remove_duplicate=False)}
+        if id(out) in names and id(inp) in names:
+            pairs.append((_join(names[id(out)], "weight"), _join(names[id(inp)], "weight")))
+    for a, b in dict.fromkeys(pairs):
+        try:
+            pa, pb = module.get_parameter(a), module.get_parameter(b)
+        except AttributeError:
+            continue
+        if pa is not pb:
+            warnings.warn(
+                f"philoxinit.materialize: {type(module).__name__}'s config ties '{a}' to '{b}', but they "
+                "are two separate parameters here (accelerate's init_empty_weights() unties them), so "
+                "they get independent values; call model.tie_weights() before materialize to share one",
+                TiedWeightsWarning,
+                stacklevel=3,
+            )
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
 def deferred_init(fn: Callable[..., nn.Module], *args, **kwargs) -> nn.Module:
     """Build ``fn(*args, **kwargs)`` on the meta device, recording the init its constructor performs.
 
-    ``materialize`` then replays exactly those writes (the last whole-tensor write of each tensor, then
-    partial writes and other in-place ops in order): recognized fills on philoxinit's kernels (timm's
+    ``materialize`` then replays it (the last whole-tensor write of each tensor, then partial writes
+    and other in-place ops in order): recognized fills on philoxinit's kernels (timm's
     ``trunc_normal_``, ``trunc_normal_tf_``, ``variance_scaling_`` and ``lecun_normal_`` included),
-    any other in-place op replayed with torch. Tensors the constructor computes rather than writes in
-    place (``nn.Parameter(torch.ones(n))``, rotary frequency buffers) are not recorded: give
-    ``materialize`` an ``fn`` that initializes them.
+    tensors the constructor computes (``nn.Parameter(1e-5 * torch.ones(n))``, rotary frequency
+    buffers, ``torch.randn(...) * 0.02``) recomputed on the target device, any other op with torch.
     """
-    rec = _Recorder(None)
+    rec = _Recorder()
     rec.context = f"the constructor {getattr(fn, '__qualname__', fn)}(...)"
     with torch.device("meta"), _recording(rec):
         module = fn(*args, **kwargs)
