@@ -2,7 +2,8 @@
 
 The random functions draw from the Philox4x32-10 stream of docs/contract.md on philoxinit's kernels,
 with the scale computed in torch's floating-point order (so ``kaiming_uniform_(t)`` writes exactly
-what ``uniform_(t, -bound, bound)`` writes). Extras are keyword-only on every random function:
+what ``uniform_(t, -bound, bound)`` writes). Every random function takes the same keyword-only
+extras after torch's parameters:
 
 * ``seed``: the Philox key K (int in 0..2**64-1). Without it K is drawn from ``generator``
   (torch's default CPU generator when None), so ``torch.manual_seed`` reproduces results.
@@ -16,25 +17,15 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable, Optional, Sequence
+from typing import Callable, Literal, Optional, Sequence
 
 import torch
 from torch import Tensor
 from torch.overrides import handle_torch_function, has_torch_function_variadic
 
-from . import _backend, _ops, distributed
+from . import _ops
 from ._fans import calculate_gain, correct_fan, fan_in_and_fan_out, variance_scaling_fan
-from ._keys import check_u64, resolve_key
-from ._request import Dist, Params, Request, row_major_strides, through_real_view
-from ._truncation import trunc_params
-from ._validate import (
-    check_bits_dtype,
-    check_layout,
-    check_normal,
-    check_trunc_dtype,
-    check_uniform,
-    real_dtype,
-)
+from ._fill import DISTRIBUTIONS
 
 __all__ = [
     "calculate_gain",
@@ -69,69 +60,42 @@ __all__ = [
     "random_bits_",
 ]
 
-# ---- the one path every random fill takes -------------------------------------------------------
+_FanMode = Literal["fan_in", "fan_out"]
+_Nonlinearity = Literal[
+    "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu",
+]  # fmt: skip
+
+# ---- the preamble every random function shares ----------------------------------------------
 
 
-def _global_map(tensor: Tensor, global_shape, global_offset) -> tuple[int, tuple]:
-    """(global index of the first element, global-index strides of the local dims)."""
-    shape = tuple(tensor.shape)
-    if global_shape is None:
-        if global_offset is not None:
-            raise ValueError("global_offset needs global_shape")
-        return 0, row_major_strides(shape)
-    gshape = tuple(int(s) for s in global_shape)
-    goff = tuple(int(o) for o in global_offset) if global_offset is not None else (0,) * len(gshape)
-    if len(gshape) != len(shape) or len(goff) != len(shape):
-        raise ValueError(
-            f"global_shape {list(gshape)} and global_offset {list(goff)} must have one entry per "
-            f"dim of the tensor (shape {list(shape)})"
+def _torch_function(public: Callable, tensor: Tensor, args: tuple, seed, stream, offset, global_shape, global_offset):
+    """Hand the call to a ``__torch_function__`` override (a tensor subclass or a mode), as
+    torch.nn.init does: ``args`` are the public function's positional arguments after the tensor."""
+    return handle_torch_function(
+        public, (tensor,), tensor, *args, seed=seed, stream=stream, offset=offset,
+        global_shape=global_shape, global_offset=global_offset,
+    )  # fmt: skip
+
+
+def _random(public, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset):
+    """Fill ``tensor`` with the distribution of ``public`` (uniform_, normal_ or trunc_normal_) and
+    its ``params``: through a ``__torch_function__`` override if there is one, else :func:`_run`.
+    ``called``: the public function the user called (errors name it)."""
+    if has_torch_function_variadic(tensor):
+        return _torch_function(
+            public, tensor, params + (generator,), seed, stream, offset, global_shape, global_offset
         )
-    for d, (s, g, o) in enumerate(zip(shape, gshape, goff)):
-        if o < 0 or o + s > g:
-            raise ValueError(
-                f"the tensor (shape {list(shape)}) at global_offset {list(goff)} does not fit in "
-                f"global_shape {list(gshape)} (dim {d})"
-            )
-    if math.prod(gshape) > 1 << 62:  # global indices (x2 for complex) must fit in int64
-        raise ValueError(f"global_shape {list(gshape)} has more than 2**62 elements")
-    gstrides = row_major_strides(gshape)
-    return sum(o * st for o, st in zip(goff, gstrides)), gstrides
+    return _run(public.__name__, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset)
 
 
-def _fill(
-    tensor: Tensor,
-    dist: Dist,
-    params: Callable[[torch.dtype], Params],
-    *,
-    seed,
-    generator,
-    stream,
-    offset,
-    global_shape=None,
-    global_offset=None,
-) -> Tensor:
-    """Validate the rest, then draw the key and write. ``params(real dtype)`` may raise."""
-    check_layout(tensor)
-    goffset, gstrides = _global_map(tensor, global_shape, global_offset)
-    p = params(real_dtype(tensor))
-    stream = check_u64("stream", stream)
-    offset = check_u64("offset", offset)
-    if seed is not None:
-        check_u64("seed", seed)
-    if distributed.is_dtensor(tensor):  # each rank fills only its shard; the key is drawn there
-        return distributed.fill_dtensor(
-            tensor, dist, p, seed=seed, generator=generator, stream=stream, offset=offset,
-            global_shape=global_shape, global_offset=global_offset,
-        )  # fmt: skip
-    if tensor.is_meta or tensor.numel() == 0:
-        return tensor
-    compiled = _backend.ready(tensor.device)
-    key = resolve_key(seed, generator)
-    target, sizes, gstrides, goffset = through_real_view(tensor, tuple(tensor.shape), gstrides, goffset)
-    req = Request(dist, p, key, stream, offset, sizes, gstrides, goffset)
-    _backend.fill([target], [req], compiled)
-    torch.autograd.graph.increment_version(tensor)  # an in-place write, as torch's would count
-    return tensor
+def _run(fn, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset):
+    """One ``philoxinit::fill_`` op while torch.compile traces (_ops.py); else the eager fill."""
+    if torch.compiler.is_compiling():
+        return _ops.traced_fill(
+            fn, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset
+        )
+    return DISTRIBUTIONS[fn](called, tensor, params, generator, seed, stream, offset, global_shape, global_offset)
 
 
 def _fan_shape(tensor: Tensor, global_shape) -> Sequence[int]:
@@ -155,30 +119,37 @@ def uniform_(
 ) -> Tensor:
     r"""Fill the input Tensor with values drawn from the uniform distribution :math:`\mathcal{U}(a, b)`.
 
-    float32: ``v = a + u * (b - a)`` with ``u = (x >> 8) * 2**-24`` from the element's Philox word
-    ``x``; a value that rounds up to ``b`` becomes ``a`` (docs/contract.md).
+    Each element reads its own 32-bit Philox word :math:`x` (two for float64) and gets
+
+    .. math::
+        v = a + u \, (b - a), \qquad u = \lfloor x / 2^8 \rfloor \cdot 2^{-24} \in [0, 1)
+
+    in float32 (float64: :math:`u` from 53 bits); a value that rounds up to :math:`b` becomes
+    :math:`a`. float16 and bfloat16 round the float32 value. Complex tensors draw each component
+    from :math:`\mathcal{U}(a, b)`. The exact rule is docs/contract.md, section 2.
 
     Args:
         tensor: an n-dimensional `torch.Tensor`
         a: the lower bound of the uniform distribution
         b: the upper bound of the uniform distribution
-        generator: the torch Generator to draw the Philox key from (default: None)
+        generator: the torch Generator the Philox key is drawn from when ``seed`` is None
+            (default: None, torch's default CPU generator)
+        seed: the Philox key, an int in 0..2**64-1 (default: None, drawn from ``generator``)
+        stream: the Philox stream, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of (default: None, the
+            tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> w = torch.empty(2, 3)
+        >>> philoxinit.uniform_(w, -1.0, 1.0, seed=0)
+        tensor([[...]])
+        >>> torch.equal(w, philoxinit.uniform_(torch.empty(2, 3), -1.0, 1.0, seed=0))  # same key, same values
+        True
     """
-    if has_torch_function_variadic(tensor):
-        return handle_torch_function(
-            uniform_, (tensor,), tensor, a, b, generator, seed=seed, stream=stream, offset=offset,
-            global_shape=global_shape, global_offset=global_offset,
-        )  # fmt: skip
-    if torch.compiler.is_compiling():  # one philoxinit::fill_ op in the graph (_ops.py)
-        return _ops.traced_fill(
-            "uniform_", tensor, (a, b), generator, seed, stream, offset,
-            global_shape, global_offset,
-        )  # fmt: skip
-    check_uniform(tensor, a, b)
-    return _fill(
-        tensor, Dist.UNIFORM, lambda _: Params(a=float(a), b=float(b)), seed=seed, generator=generator,
-        stream=stream, offset=offset, global_shape=global_shape, global_offset=global_offset,
-    )  # fmt: skip
+    return _random(uniform_, "uniform_", tensor, (a, b), generator, seed, stream, offset, global_shape, global_offset)
 
 
 def normal_(
@@ -195,32 +166,38 @@ def normal_(
 ) -> Tensor:
     r"""Fill the input Tensor with values drawn from the normal distribution :math:`\mathcal{N}(\text{mean}, \text{std}^2)`.
 
-    ``v = mean + std * z`` with ``z`` the inverse normal CDF of the element's Philox word
-    (docs/contract.md). Complex tensors get ``std / sqrt(2)`` per component, as in torch.
+    Box-Muller on pairs of the element's Philox words :math:`(x_1, x_2)`:
+
+    .. math::
+        v = \text{mean} + \text{std} \cdot \sqrt{-2 \ln u_1} \, \cos(2 \pi u_2)
+        \quad (\sin \text{ for the pair's second element})
+
+    with :math:`u_1 \in (0, 1]`, :math:`u_2 \in [0, 1)` from :math:`x_1, x_2`, computed from basic
+    IEEE operations only (docs/contract.md, section 3). Complex tensors get
+    :math:`\text{std} / \sqrt{2}` per component, as in torch.
 
     Args:
         tensor: an n-dimensional `torch.Tensor`
         mean: the mean of the normal distribution
         std: the standard deviation of the normal distribution
-        generator: the torch Generator to draw the Philox key from (default: None)
+        generator: the torch Generator the Philox key is drawn from when ``seed`` is None
+            (default: None, torch's default CPU generator)
+        seed: the Philox key, an int in 0..2**64-1 (default: None, drawn from ``generator``)
+        stream: the Philox stream, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of (default: None, the
+            tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> full = philoxinit.normal_(torch.empty(4, 3), 0.0, 0.02, seed=7)
+        >>> shard = philoxinit.normal_(torch.empty(2, 3), 0.0, 0.02, seed=7,
+        ...                            global_shape=(4, 3), global_offset=(2, 0))
+        >>> torch.equal(shard, full[2:])  # a box of the whole gets the whole's values
+        True
     """
-    if has_torch_function_variadic(tensor):
-        return handle_torch_function(
-            normal_, (tensor,), tensor, mean, std, generator, seed=seed, stream=stream,
-            offset=offset, global_shape=global_shape, global_offset=global_offset,
-        )  # fmt: skip
-    if torch.compiler.is_compiling():
-        return _ops.traced_fill(
-            "normal_", tensor, (mean, std), generator, seed, stream, offset,
-            global_shape, global_offset,
-        )  # fmt: skip
-    check_normal(tensor, mean, std)
-    component_std = std / math.sqrt(2.0) if tensor.is_complex() else std
-    return _fill(
-        tensor, Dist.NORMAL, lambda _: Params(a=float(mean), b=float(component_std)), seed=seed,
-        generator=generator, stream=stream, offset=offset, global_shape=global_shape,
-        global_offset=global_offset,
-    )  # fmt: skip
+    return _random(normal_, "normal_", tensor, (mean, std), generator, seed, stream, offset, global_shape, global_offset)
 
 
 def trunc_normal_(
@@ -241,8 +218,14 @@ def trunc_normal_(
 
     The values follow :math:`\mathcal{N}(\text{mean}, \text{std}^2)` restricted to :math:`[a, b]`,
     drawn in one pass by the inverse CDF over the interval's probability range (no resampling):
-    every stored value ``v`` has ``round(a) <= v <= round(b)`` in the tensor's dtype. Bounds deep in
-    one tail are exact too.
+
+    .. math::
+        v = \text{mean} + \text{std} \cdot \Phi^{-1}\big(\Phi(\alpha) + u \, (\Phi(\beta) - \Phi(\alpha))\big),
+        \qquad \alpha = \frac{a - \text{mean}}{\text{std}}, \quad \beta = \frac{b - \text{mean}}{\text{std}}
+
+    with :math:`u \in (0, 1]` from the element's Philox word, the interval reflected so that its
+    mass lies in the lower tail (docs/contract.md, section 4). Every stored value has
+    ``round(a) <= v <= round(b)`` in the tensor's dtype; bounds deep in one tail are exact too.
 
     Args:
         tensor: an n-dimensional `torch.Tensor`
@@ -250,34 +233,24 @@ def trunc_normal_(
         std: the standard deviation of the normal distribution
         a: the minimum cutoff value
         b: the maximum cutoff value
-        generator: the torch Generator to draw the Philox key from (default: None)
+        generator: the torch Generator the Philox key is drawn from when ``seed`` is None
+            (default: None, torch's default CPU generator)
+        seed: the Philox key, an int in 0..2**64-1 (default: None, drawn from ``generator``)
+        stream: the Philox stream, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of (default: None, the
+            tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> w = philoxinit.trunc_normal_(torch.empty(256, 256), std=0.02, a=-0.04, b=0.04, seed=3)
+        >>> bool((w >= -0.04).all() and (w <= 0.04).all())
+        True
     """
-    if has_torch_function_variadic(tensor):
-        return handle_torch_function(
-            trunc_normal_, (tensor,), tensor, mean, std, a, b, generator, seed=seed, stream=stream,
-            offset=offset, global_shape=global_shape, global_offset=global_offset,
-        )  # fmt: skip
-    if torch.compiler.is_compiling():
-        return _ops.traced_fill(
-            "trunc_normal_", tensor, (mean, std, a, b), generator, seed, stream, offset,
-            global_shape, global_offset,
-        )  # fmt: skip
-    check_trunc_dtype(tensor)
-    if (mean < a - 2 * std) or (mean > b + 2 * std):
-        warnings.warn(
-            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
-            "The distribution of values may be incorrect.",
-            stacklevel=2,
-        )
-    if tensor.is_complex():
-        raise TypeError("trunc_normal_: complex tensors are not supported")
-
-    def params(dtype: torch.dtype) -> Params:
-        return trunc_params(float(mean), float(std), float(a), float(b), 64 if dtype == torch.float64 else 32)
-
-    return _fill(
-        tensor, Dist.TRUNC_NORMAL, params, seed=seed, generator=generator, stream=stream,
-        offset=offset, global_shape=global_shape, global_offset=global_offset,
+    return _random(
+        trunc_normal_, "trunc_normal_", tensor, (mean, std, a, b), generator, seed, stream, offset,
+        global_shape, global_offset,
     )  # fmt: skip
 
 
@@ -290,19 +263,33 @@ def random_bits_(
     global_shape: Optional[Sequence[int]] = None,
     global_offset: Optional[Sequence[int]] = None,
 ) -> Tensor:
-    """Fill an int32 or uint32 tensor with the raw Philox words ``x_i`` of the contract (bit patterns)."""
-    if torch.compiler.is_compiling():
-        return _ops.traced_fill(
-            "random_bits_", tensor, (), None, seed, stream, offset, global_shape,
-            global_offset,
-        )  # fmt: skip
-    check_bits_dtype(tensor)
-    if seed is None:
-        raise TypeError("random_bits_ needs seed=")
-    return _fill(
-        tensor, Dist.BITS, lambda _: Params(), seed=seed, generator=None, stream=stream,
-        offset=offset, global_shape=global_shape, global_offset=global_offset,
-    )  # fmt: skip
+    r"""Fill an int32 or uint32 tensor with the raw Philox words (bit patterns).
+
+    The element with global row-major index :math:`i` gets word :math:`i \bmod 4` of
+
+    .. math::
+        \text{Philox4x32-10}\big(\text{key} = K,\ \text{counter} = (O + \lfloor i / 4 \rfloor,\ S)\big)
+
+    (each 64-bit number split in two 32-bit words, low first): cuRAND's ``Philox4_32_10`` stream
+    with seed :math:`K`, subsequence :math:`S` and offset :math:`4 O + i` (docs/contract.md,
+    section 1). Every other distribution is a transform of these words.
+
+    Args:
+        tensor: an int32 or uint32 `torch.Tensor`
+        seed: the Philox key K, an int in 0..2**64-1 (required)
+        stream: the Philox stream S, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block O, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of (default: None, the
+            tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> bits = philoxinit.random_bits_(torch.empty(4, dtype=torch.int32), seed=0)
+        >>> [x & 0xFFFFFFFF for x in bits.tolist()] == list(philoxinit.philox4x32_10((0, 0, 0, 0), (0, 0)))
+        True
+    """
+    return _run("random_bits_", "random_bits_", tensor, (), None, seed, stream, offset, global_shape, global_offset)
 
 
 # ---- the scaled families --------------------------------------------------------------------------
@@ -312,38 +299,100 @@ def xavier_uniform_(
     tensor: Tensor,
     gain: float = 1.0,
     generator: Optional[torch.Generator] = None,
-    **extras,
+    *,
+    seed: Optional[int] = None,
+    stream: int = 0,
+    offset: int = 0,
+    global_shape: Optional[Sequence[int]] = None,
+    global_offset: Optional[Sequence[int]] = None,
 ) -> Tensor:
     r"""Fill the input `Tensor` with values using a Xavier uniform distribution.
 
-    Glorot, X. & Bengio, Y. (2010): values from :math:`\mathcal{U}(-a, a)` with
-    :math:`a = \text{gain} \times \sqrt{\frac{6}{\text{fan\_in} + \text{fan\_out}}}`.
-    Keyword-only extras as for :func:`uniform_`.
+    The method is described in `Understanding the difficulty of training deep feedforward neural
+    networks` - Glorot, X. & Bengio, Y. (2010). The values are drawn from
+    :math:`\mathcal{U}(-a, a)` by :func:`uniform_`, where
+
+    .. math::
+        a = \text{gain} \times \sqrt{\frac{6}{\text{fan\_in} + \text{fan\_out}}}
+
+    computed in torch's order (``std = gain * sqrt(2 / (fan_in + fan_out)); a = sqrt(3) * std``).
+
+    Args:
+        tensor: an n-dimensional `torch.Tensor` (at least 2 dims)
+        gain: an optional scaling factor
+        generator: the torch Generator the Philox key is drawn from when ``seed`` is None
+            (default: None, torch's default CPU generator)
+        seed: the Philox key, an int in 0..2**64-1 (default: None, drawn from ``generator``)
+        stream: the Philox stream, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of; the fans are the
+            whole tensor's (default: None, the tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> w = philoxinit.xavier_uniform_(torch.empty(3, 5), gain=philoxinit.calculate_gain("relu"), seed=0)
+        >>> a = math.sqrt(3.0) * (math.sqrt(2.0) * math.sqrt(2.0 / (5 + 3)))
+        >>> torch.equal(w, philoxinit.uniform_(torch.empty(3, 5), -a, a, seed=0))
+        True
     """
-    fan_in, fan_out = fan_in_and_fan_out(_fan_shape(tensor, extras.get("global_shape")))
+    fan_in, fan_out = fan_in_and_fan_out(_fan_shape(tensor, global_shape))
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     a = math.sqrt(3.0) * std
-    return uniform_(tensor, -a, a, generator, **extras)
+    return _random(
+        uniform_, "xavier_uniform_", tensor, (-a, a), generator, seed, stream, offset, global_shape,
+        global_offset,
+    )  # fmt: skip
 
 
 def xavier_normal_(
     tensor: Tensor,
     gain: float = 1.0,
     generator: Optional[torch.Generator] = None,
-    **extras,
+    *,
+    seed: Optional[int] = None,
+    stream: int = 0,
+    offset: int = 0,
+    global_shape: Optional[Sequence[int]] = None,
+    global_offset: Optional[Sequence[int]] = None,
 ) -> Tensor:
     r"""Fill the input `Tensor` with values using a Xavier normal distribution.
 
-    Glorot, X. & Bengio, Y. (2010): values from :math:`\mathcal{N}(0, \text{std}^2)` with
-    :math:`\text{std} = \text{gain} \times \sqrt{\frac{2}{\text{fan\_in} + \text{fan\_out}}}`.
-    Keyword-only extras as for :func:`normal_`.
+    The method is described in `Understanding the difficulty of training deep feedforward neural
+    networks` - Glorot, X. & Bengio, Y. (2010). The values are drawn from
+    :math:`\mathcal{N}(0, \text{std}^2)` by :func:`normal_`, where
+
+    .. math::
+        \text{std} = \text{gain} \times \sqrt{\frac{2}{\text{fan\_in} + \text{fan\_out}}}
+
+    Args:
+        tensor: an n-dimensional `torch.Tensor` (at least 2 dims)
+        gain: an optional scaling factor
+        generator: the torch Generator the Philox key is drawn from when ``seed`` is None
+            (default: None, torch's default CPU generator)
+        seed: the Philox key, an int in 0..2**64-1 (default: None, drawn from ``generator``)
+        stream: the Philox stream, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of; the fans are the
+            whole tensor's (default: None, the tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> w = philoxinit.xavier_normal_(torch.empty(3, 5), seed=0)
+        >>> torch.equal(w, philoxinit.normal_(torch.empty(3, 5), 0.0, math.sqrt(2.0 / (5 + 3)), seed=0))
+        True
     """
-    fan_in, fan_out = fan_in_and_fan_out(_fan_shape(tensor, extras.get("global_shape")))
+    fan_in, fan_out = fan_in_and_fan_out(_fan_shape(tensor, global_shape))
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return normal_(tensor, 0.0, std, generator, **extras)
+    return _random(
+        normal_, "xavier_normal_", tensor, (0.0, std), generator, seed, stream, offset, global_shape,
+        global_offset,
+    )  # fmt: skip
 
 
 def _kaiming_std(tensor: Tensor, a, mode, nonlinearity, global_shape) -> Optional[float]:
+    """gain / sqrt(fan_mode), in torch's order; None (after torch's warning) for an empty tensor."""
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return None
@@ -355,52 +404,121 @@ def _kaiming_std(tensor: Tensor, a, mode, nonlinearity, global_shape) -> Optiona
 def kaiming_uniform_(
     tensor: Tensor,
     a: float = 0,
-    mode: str = "fan_in",
-    nonlinearity: str = "leaky_relu",
+    mode: _FanMode = "fan_in",
+    nonlinearity: _Nonlinearity = "leaky_relu",
     generator: Optional[torch.Generator] = None,
-    **extras,
+    *,
+    seed: Optional[int] = None,
+    stream: int = 0,
+    offset: int = 0,
+    global_shape: Optional[Sequence[int]] = None,
+    global_offset: Optional[Sequence[int]] = None,
 ) -> Tensor:
     r"""Fill the input `Tensor` with values using a Kaiming uniform distribution.
 
-    He, K. et al. (2015): values from :math:`\mathcal{U}(-\text{bound}, \text{bound})` with
-    :math:`\text{bound} = \text{gain} \times \sqrt{\frac{3}{\text{fan\_mode}}}`.
+    The method is described in `Delving deep into rectifiers: Surpassing human-level performance
+    on ImageNet classification` - He, K. et al. (2015). The values are drawn from
+    :math:`\mathcal{U}(-\text{bound}, \text{bound})` by :func:`uniform_`, where
+
+    .. math::
+        \text{bound} = \text{gain} \times \sqrt{\frac{3}{\text{fan\_mode}}}
+
+    computed in torch's order (``std = gain / sqrt(fan_mode); bound = sqrt(3) * std``), so the
+    values are exactly those of ``uniform_(tensor, -bound, bound)`` with the same key.
 
     Args:
-        tensor: an n-dimensional `torch.Tensor`
-        a: the negative slope of the rectifier used after this layer (only used with ``'leaky_relu'``)
-        mode: ``'fan_in'`` (default) or ``'fan_out'``
-        nonlinearity: the non-linear function (`nn.functional` name)
-        generator: the torch Generator to draw the Philox key from (default: None)
+        tensor: an n-dimensional `torch.Tensor` (at least 2 dims)
+        a: the negative slope of the rectifier used after this layer (only used with
+            ``'leaky_relu'``)
+        mode: either ``'fan_in'`` (default) or ``'fan_out'``. Choosing ``'fan_in'`` preserves the
+            magnitude of the variance of the weights in the forward pass. Choosing ``'fan_out'``
+            preserves the magnitudes in the backwards pass.
+        nonlinearity: the non-linear function (`nn.functional` name), recommended to use only
+            with ``'relu'`` or ``'leaky_relu'`` (default)
+        generator: the torch Generator the Philox key is drawn from when ``seed`` is None
+            (default: None, torch's default CPU generator)
+        seed: the Philox key, an int in 0..2**64-1 (default: None, drawn from ``generator``)
+        stream: the Philox stream, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of; the fans are the
+            whole tensor's (default: None, the tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> w = philoxinit.kaiming_uniform_(torch.empty(4, 6), nonlinearity="relu", seed=1)
+        >>> bound = math.sqrt(3.0) * (math.sqrt(2.0) / math.sqrt(6))
+        >>> torch.equal(w, philoxinit.uniform_(torch.empty(4, 6), -bound, bound, seed=1))
+        True
     """
     if has_torch_function_variadic(tensor):
-        return handle_torch_function(
-            kaiming_uniform_, (tensor,), tensor, a, mode, nonlinearity, generator, **extras
-        )
-    std = _kaiming_std(tensor, a, mode, nonlinearity, extras.get("global_shape"))
+        return _torch_function(
+            kaiming_uniform_, tensor, (a, mode, nonlinearity, generator), seed, stream, offset,
+            global_shape, global_offset,
+        )  # fmt: skip
+    std = _kaiming_std(tensor, a, mode, nonlinearity, global_shape)
     if std is None:
         return tensor
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound, generator, **extras)
+    return _random(
+        uniform_, "kaiming_uniform_", tensor, (-bound, bound), generator, seed, stream, offset,
+        global_shape, global_offset,
+    )  # fmt: skip
 
 
 def kaiming_normal_(
     tensor: Tensor,
     a: float = 0,
-    mode: str = "fan_in",
-    nonlinearity: str = "leaky_relu",
+    mode: _FanMode = "fan_in",
+    nonlinearity: _Nonlinearity = "leaky_relu",
     generator: Optional[torch.Generator] = None,
-    **extras,
+    *,
+    seed: Optional[int] = None,
+    stream: int = 0,
+    offset: int = 0,
+    global_shape: Optional[Sequence[int]] = None,
+    global_offset: Optional[Sequence[int]] = None,
 ) -> Tensor:
     r"""Fill the input `Tensor` with values using a Kaiming normal distribution.
 
-    He, K. et al. (2015): values from :math:`\mathcal{N}(0, \text{std}^2)` with
-    :math:`\text{std} = \frac{\text{gain}}{\sqrt{\text{fan\_mode}}}`. Arguments as
-    :func:`kaiming_uniform_`.
+    The method is described in `Delving deep into rectifiers: Surpassing human-level performance
+    on ImageNet classification` - He, K. et al. (2015). The values are drawn from
+    :math:`\mathcal{N}(0, \text{std}^2)` by :func:`normal_`, where
+
+    .. math::
+        \text{std} = \frac{\text{gain}}{\sqrt{\text{fan\_mode}}}
+
+    Args:
+        tensor: an n-dimensional `torch.Tensor` (at least 2 dims)
+        a: the negative slope of the rectifier used after this layer (only used with
+            ``'leaky_relu'``)
+        mode: either ``'fan_in'`` (default) or ``'fan_out'``. Choosing ``'fan_in'`` preserves the
+            magnitude of the variance of the weights in the forward pass. Choosing ``'fan_out'``
+            preserves the magnitudes in the backwards pass.
+        nonlinearity: the non-linear function (`nn.functional` name), recommended to use only
+            with ``'relu'`` or ``'leaky_relu'`` (default)
+        generator: the torch Generator the Philox key is drawn from when ``seed`` is None
+            (default: None, torch's default CPU generator)
+        seed: the Philox key, an int in 0..2**64-1 (default: None, drawn from ``generator``)
+        stream: the Philox stream, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of; the fans are the
+            whole tensor's (default: None, the tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> w = philoxinit.kaiming_normal_(torch.empty(4, 6), mode="fan_out", nonlinearity="relu", seed=1)
+        >>> torch.equal(w, philoxinit.normal_(torch.empty(4, 6), 0.0, math.sqrt(2.0) / math.sqrt(4), seed=1))
+        True
     """
-    std = _kaiming_std(tensor, a, mode, nonlinearity, extras.get("global_shape"))
+    std = _kaiming_std(tensor, a, mode, nonlinearity, global_shape)
     if std is None:
         return tensor
-    return normal_(tensor, 0, std, generator, **extras)
+    return _random(
+        normal_, "kaiming_normal_", tensor, (0, std), generator, seed, stream, offset, global_shape,
+        global_offset,
+    )  # fmt: skip
 
 
 TRUNCATED_STD_CORRECTION = 0.87962566103423978  # std of N(0, 1) truncated to [-2, 2]
@@ -409,40 +527,142 @@ TRUNCATED_STD_CORRECTION = 0.87962566103423978  # std of N(0, 1) truncated to [-
 def variance_scaling_(
     tensor: Tensor,
     scale: float = 1.0,
-    mode: str = "fan_in",
-    distribution: str = "truncated_normal",
+    mode: Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"] = "fan_in",
+    distribution: Literal["truncated_normal", "normal", "uniform"] = "truncated_normal",
     generator: Optional[torch.Generator] = None,
-    **extras,
+    *,
+    seed: Optional[int] = None,
+    stream: int = 0,
+    offset: int = 0,
+    global_shape: Optional[Sequence[int]] = None,
+    global_offset: Optional[Sequence[int]] = None,
 ) -> Tensor:
-    r"""Variance scaling (JAX / Keras / timm): values with variance ``scale / fan``.
+    r"""Fill the input `Tensor` with values of variance ``scale / fan`` (JAX, Keras and timm's rule).
 
-    ``mode`` picks the fan: ``fan_in``, ``fan_out``, ``fan_avg`` ((in + out) / 2) or
-    ``fan_geo_avg`` (sqrt(in * out)). ``distribution``: ``truncated_normal`` (std
-    ``sqrt(scale / fan) / .87962566103423978`` truncated to ±2 std, so the variance is
-    ``scale / fan``), ``normal``, or ``uniform`` (bound ``sqrt(3 scale / fan)``).
+    With :math:`\sigma^2 = \text{scale} / \text{fan}`, the values are drawn from
+
+    * ``'truncated_normal'``: :math:`\mathcal{N}(0, s^2)` truncated to :math:`[-2s, 2s]` by
+      :func:`trunc_normal_`, :math:`s = \sigma / 0.87962566103423978` (the std of a standard
+      normal truncated to :math:`[-2, 2]`), so the variance is :math:`\sigma^2`;
+    * ``'normal'``: :math:`\mathcal{N}(0, \sigma^2)` by :func:`normal_`;
+    * ``'uniform'``: :math:`\mathcal{U}(-\sqrt{3}\sigma, \sqrt{3}\sigma)` by :func:`uniform_`.
+
+    Args:
+        tensor: an n-dimensional `torch.Tensor` (at least 2 dims)
+        scale: the variance times the fan
+        mode: the fan: ``'fan_in'`` (default), ``'fan_out'``, ``'fan_avg'`` (their mean) or
+            ``'fan_geo_avg'`` (their geometric mean)
+        distribution: ``'truncated_normal'`` (default), ``'normal'`` or ``'uniform'``
+        generator: the torch Generator the Philox key is drawn from when ``seed`` is None
+            (default: None, torch's default CPU generator)
+        seed: the Philox key, an int in 0..2**64-1 (default: None, drawn from ``generator``)
+        stream: the Philox stream, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of; the fans are the
+            whole tensor's (default: None, the tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> w = philoxinit.variance_scaling_(torch.empty(4, 6), 2.0, "fan_avg", "uniform", seed=5)
+        >>> bound = math.sqrt(3.0 * (2.0 / 5.0))
+        >>> torch.equal(w, philoxinit.uniform_(torch.empty(4, 6), -bound, bound, seed=5))
+        True
     """
     valid = ["truncated_normal", "normal", "uniform"]
     if distribution not in valid:
         raise ValueError(f"Distribution {distribution} not supported, please use one of {valid}")
-    fan = variance_scaling_fan(_fan_shape(tensor, extras.get("global_shape")), mode)
+    fan = variance_scaling_fan(_fan_shape(tensor, global_shape), mode)
     variance = scale / fan
     if distribution == "truncated_normal":
         std = math.sqrt(variance) / TRUNCATED_STD_CORRECTION
-        return trunc_normal_(tensor, 0.0, std, -2.0 * std, 2.0 * std, generator, **extras)
-    if distribution == "normal":
-        return normal_(tensor, 0.0, math.sqrt(variance), generator, **extras)
-    bound = math.sqrt(3.0 * variance)
-    return uniform_(tensor, -bound, bound, generator, **extras)
+        public, params = trunc_normal_, (0.0, std, -2.0 * std, 2.0 * std)
+    elif distribution == "normal":
+        public, params = normal_, (0.0, math.sqrt(variance))
+    else:
+        bound = math.sqrt(3.0 * variance)
+        public, params = uniform_, (-bound, bound)
+    return _random(
+        public, "variance_scaling_", tensor, params, generator, seed, stream, offset, global_shape,
+        global_offset,
+    )  # fmt: skip
 
 
-def lecun_normal_(tensor: Tensor, generator: Optional[torch.Generator] = None, **extras) -> Tensor:
-    """LeCun normal: truncated normal with variance 1 / fan_in (``variance_scaling_(t, 1, 'fan_in')``)."""
-    return variance_scaling_(tensor, 1.0, "fan_in", "truncated_normal", generator, **extras)
+def lecun_normal_(
+    tensor: Tensor,
+    generator: Optional[torch.Generator] = None,
+    *,
+    seed: Optional[int] = None,
+    stream: int = 0,
+    offset: int = 0,
+    global_shape: Optional[Sequence[int]] = None,
+    global_offset: Optional[Sequence[int]] = None,
+) -> Tensor:
+    r"""Fill the input `Tensor` with LeCun normal values: variance :math:`1 / \text{fan\_in}`.
+
+    ``variance_scaling_(tensor, 1.0, 'fan_in', 'truncated_normal')``: :math:`\mathcal{N}(0, s^2)`
+    truncated to :math:`[-2s, 2s]` with :math:`s = 1 / (0.87962566103423978 \sqrt{\text{fan\_in}})`.
+
+    Args:
+        tensor: an n-dimensional `torch.Tensor` (at least 2 dims)
+        generator: the torch Generator the Philox key is drawn from when ``seed`` is None
+            (default: None, torch's default CPU generator)
+        seed: the Philox key, an int in 0..2**64-1 (default: None, drawn from ``generator``)
+        stream: the Philox stream, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of; the fans are the
+            whole tensor's (default: None, the tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> w = philoxinit.lecun_normal_(torch.empty(4, 6), seed=2)
+        >>> torch.equal(w, philoxinit.variance_scaling_(torch.empty(4, 6), 1.0, "fan_in", "truncated_normal", seed=2))
+        True
+    """
+    return variance_scaling_(
+        tensor, 1.0, "fan_in", "truncated_normal", generator, seed=seed, stream=stream, offset=offset,
+        global_shape=global_shape, global_offset=global_offset,
+    )  # fmt: skip
 
 
-def lecun_uniform_(tensor: Tensor, generator: Optional[torch.Generator] = None, **extras) -> Tensor:
-    """LeCun uniform: uniform with variance 1 / fan_in."""
-    return variance_scaling_(tensor, 1.0, "fan_in", "uniform", generator, **extras)
+def lecun_uniform_(
+    tensor: Tensor,
+    generator: Optional[torch.Generator] = None,
+    *,
+    seed: Optional[int] = None,
+    stream: int = 0,
+    offset: int = 0,
+    global_shape: Optional[Sequence[int]] = None,
+    global_offset: Optional[Sequence[int]] = None,
+) -> Tensor:
+    r"""Fill the input `Tensor` with LeCun uniform values: variance :math:`1 / \text{fan\_in}`.
+
+    ``variance_scaling_(tensor, 1.0, 'fan_in', 'uniform')``: :math:`\mathcal{U}(-\text{bound},
+    \text{bound})` with :math:`\text{bound} = \sqrt{3 / \text{fan\_in}}`.
+
+    Args:
+        tensor: an n-dimensional `torch.Tensor` (at least 2 dims)
+        generator: the torch Generator the Philox key is drawn from when ``seed`` is None
+            (default: None, torch's default CPU generator)
+        seed: the Philox key, an int in 0..2**64-1 (default: None, drawn from ``generator``)
+        stream: the Philox stream, an int in 0..2**64-1 (default: 0)
+        offset: the first Philox block, an int in 0..2**64-1 (default: 0)
+        global_shape: the shape of the whole tensor ``tensor`` is a box of; the fans are the
+            whole tensor's (default: None, the tensor is the whole)
+        global_offset: where the box starts in the whole tensor, one index per dim (default: the
+            origin; needs ``global_shape``)
+
+    Examples:
+        >>> w = philoxinit.lecun_uniform_(torch.empty(4, 6), seed=2)
+        >>> bound = math.sqrt(3.0 * (1.0 / 6))
+        >>> torch.equal(w, philoxinit.uniform_(torch.empty(4, 6), -bound, bound, seed=2))
+        True
+    """
+    return variance_scaling_(
+        tensor, 1.0, "fan_in", "uniform", generator, seed=seed, stream=stream, offset=offset,
+        global_shape=global_shape, global_offset=global_offset,
+    )  # fmt: skip
 
 
 # ---- no kernel of their own: torch's code, under philoxinit's names -----------------------------
