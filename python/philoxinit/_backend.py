@@ -34,8 +34,13 @@ class BackendInfo(NamedTuple):
         return f"{self.name}: {self.reason}"
 
 
+# os.environ.get raises and catches KeyErrors when a variable is unset, which costs more than the
+# rest of a small fill's backend choice: os.environ's own dict (encoded keys) is asked first.
+_ENVIRON, _BACKEND_KEY = os.environ._data, os.environ.encodekey("PHILOXINIT_BACKEND")
+
+
 def _forced_torch() -> bool:
-    return os.environ.get("PHILOXINIT_BACKEND", "").lower() == "torch"
+    return _BACKEND_KEY in _ENVIRON and os.environ.get("PHILOXINIT_BACKEND", "").lower() == "torch"
 
 
 def _cuda_usable() -> bool:

@@ -63,6 +63,8 @@ def fan_in_and_fan_out(shape: Sequence[int]) -> tuple[int, int]:
         raise ValueError(
             "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
         )
+    if len(shape) == 2:  # a receptive field of 1: the same ints, without the loop
+        return shape[1], shape[0]
     receptive_field_size = 1
     for s in shape[2:]:
         receptive_field_size *= s

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
 
 from . import _backend, distributed
-from ._keys import check_u64, resolve_key
+from ._keys import check_u64, draw_key, resolve_key
 from ._request import Dist, Params, Request, row_major_strides, through_real_view
 from ._truncation import trunc_params
 from ._validate import (
@@ -36,12 +36,11 @@ _increment_version = torch.autograd.graph.increment_version
 
 def global_map(called: str, tensor: Tensor, global_shape, global_offset) -> tuple[int, tuple]:
     """(global index of the first element, global-index strides of the local dims)."""
-    shape = tensor.shape
     if global_shape is None:
         if global_offset is not None:
             raise ValueError(f"{where(called)}: global_offset needs global_shape")
-        return 0, row_major_strides(shape)
-    shape = tuple(shape)
+        return 0, row_major_strides(tensor.shape)
+    shape = tuple(tensor.shape)
     gshape = tuple(int(s) for s in global_shape)
     goff = tuple(int(o) for o in global_offset) if global_offset is not None else (0,) * len(gshape)
     if len(gshape) != len(shape) or len(goff) != len(shape):
@@ -65,7 +64,7 @@ def fill(
     called: str,
     tensor: Tensor,
     dist: Dist,
-    params_of: Callable[[torch.dtype], Params],
+    params: Union[Params, Callable[[torch.dtype], Params]],
     generator: Optional[torch.Generator],
     seed: Optional[int],
     stream: int,
@@ -73,10 +72,19 @@ def fill(
     global_shape: Optional[Sequence[int]],
     global_offset: Optional[Sequence[int]],
 ) -> Tensor:
-    """Check the rest, then draw the key and write. ``params_of(real dtype)`` may raise."""
+    """Check the rest, then draw the key and write. ``params``: the kernel's parameters, or a
+    function of the tensor's real dtype that returns them (and may raise), called after the layout
+    and box checks.
+
+    A small fill spends most of its time here, in Python: every step is a cheap test on the common
+    case (a dense CPU tensor, no box, int stream and offset) and the rest only when it fails."""
     check_layout(tensor, called)
-    goffset, gstrides = global_map(called, tensor, global_shape, global_offset)
-    params = params_of(real_dtype(tensor))
+    if global_shape is None and global_offset is None:
+        goffset, gstrides = 0, row_major_strides(tensor.shape)
+    else:
+        goffset, gstrides = global_map(called, tensor, global_shape, global_offset)
+    if type(params) is not Params:
+        params = params(real_dtype(tensor))
     stream = check_u64("stream", stream, called)
     offset = check_u64("offset", offset, called)
     if seed is not None:
@@ -89,8 +97,10 @@ def fill(
     if tensor.is_meta or tensor.numel() == 0:
         return tensor
     compiled = _backend.ready(tensor.device)
-    key = resolve_key(seed, generator, called)
-    target, sizes, gstrides, goffset = through_real_view(tensor, tensor.shape, gstrides, goffset)
+    key = draw_key(generator) if seed is None else resolve_key(seed, generator, called)
+    target, sizes = tensor, tensor.shape
+    if tensor.is_complex():
+        target, sizes, gstrides, goffset = through_real_view(tensor, sizes, gstrides, goffset)
     _backend.fill([target], [Request(dist, params, key, stream, offset, sizes, gstrides, goffset)], compiled)
     _increment_version(tensor)  # an in-place write, as torch's would count
     return tensor
@@ -104,9 +114,8 @@ def fill(
 def uniform(called, tensor, params, generator, seed, stream, offset, global_shape, global_offset):
     a, b = params
     check_uniform(tensor, a, b, called)
-    bounds = Params(float(a), float(b))
     return fill(
-        called, tensor, Dist.UNIFORM, lambda _: bounds, generator, seed, stream, offset,
+        called, tensor, Dist.UNIFORM, Params(float(a), float(b)), generator, seed, stream, offset,
         global_shape, global_offset,
     )  # fmt: skip
 
@@ -115,9 +124,8 @@ def normal(called, tensor, params, generator, seed, stream, offset, global_shape
     mean, std = params
     check_normal(tensor, mean, std, called)
     component_std = std / math.sqrt(2.0) if tensor.is_complex() else std  # as torch does
-    moments = Params(float(mean), float(component_std))
     return fill(
-        called, tensor, Dist.NORMAL, lambda _: moments, generator, seed, stream, offset,
+        called, tensor, Dist.NORMAL, Params(float(mean), float(component_std)), generator, seed, stream, offset,
         global_shape, global_offset,
     )  # fmt: skip
 
@@ -149,7 +157,7 @@ def random_bits(called, tensor, params, generator, seed, stream, offset, global_
     if seed is None:
         raise TypeError(f"{where(called)} needs seed=")
     return fill(
-        called, tensor, Dist.BITS, lambda _: Params(), None, seed, stream, offset,
+        called, tensor, Dist.BITS, Params(), None, seed, stream, offset,
         global_shape, global_offset,
     )  # fmt: skip
 

@@ -42,19 +42,25 @@ def real_dtype(tensor: torch.Tensor) -> torch.dtype:
     return _REAL_OF_COMPLEX.get(tensor.dtype, tensor.dtype)
 
 
+_PLAIN_NUMBERS = (float, int)
+
+
 def _finite_below(x, limit: float) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and -limit <= x <= limit
 
 
 def check_uniform(tensor: torch.Tensor, a, b, called: str = "uniform_") -> None:
-    dtype = real_dtype(tensor)
-    limit = _MAX.get(dtype)
-    # Inputs torch surely accepts (finite bounds, in order, within a floating dtype's range) pass
-    # at once; anything else goes to torch's own check (one op on a scratch tensor: it costs more
-    # than the rest of a small call) for torch's exact exception, then to philoxinit's.
-    if limit and _finite_below(a, limit) and _finite_below(b, limit) and a <= b and b - a <= limit:
+    limit = _MAX.get(tensor.dtype)
+    # Bounds torch surely accepts (plain finite numbers, in order, b - a within a floating dtype's
+    # range) pass at once; anything else (complex tensors too) goes to torch's own check (one op on
+    # a scratch tensor: it costs more than the rest of a small call) for torch's exact exception,
+    # then to philoxinit's.
+    if (
+        limit is not None and type(a) in _PLAIN_NUMBERS and type(b) in _PLAIN_NUMBERS
+        and -limit <= a <= b <= limit and b - a <= limit
+    ):  # fmt: skip
         return
-    torch.empty(1, dtype=dtype).uniform_(a, b, generator=_SCRATCH)  # dtype, a > b, range, overflow
+    torch.empty(1, dtype=real_dtype(tensor)).uniform_(a, b, generator=_SCRATCH)  # dtype, a > b, range, overflow
     _check_dtype(tensor, called)
     if not (math.isfinite(a) and math.isfinite(b)):
         raise ValueError(f"{where(called)}: bounds must be finite, got a={a}, b={b}")
