@@ -77,10 +77,18 @@ def backend() -> BackendInfo:
     return BackendInfo("compiled", f"philoxinit._C kernels for {where}", True, cuda)
 
 
+_CPU = torch.device("cpu")
+
+
+def _is_cpu(device: torch.device) -> bool:
+    # device.type formats a new string through a C++ stream on every call; == compares in C++
+    return device == _CPU or device.type == "cpu"
+
+
 def compiled_for(device: torch.device) -> bool:
     if _C is None or _forced_torch():
         return False
-    if device.type == "cpu":
+    if _is_cpu(device):
         return True
     # Other accelerators (MPS, XPU, ...) and GPUs without a compiled kernel use the fallback.
     return device.type == "cuda" and _cuda_usable() and _cuda_device_supported(device)
@@ -105,7 +113,7 @@ def ready(device: torch.device) -> bool:
     """Whether the compiled kernels serve ``device``; raises now, before a key is drawn, for what
     would make the fill itself fail (a bad PHILOXINIT_ISA)."""
     compiled = compiled_for(device)
-    if compiled and device.type == "cpu":
+    if compiled and _is_cpu(device):
         _C.cpu_isa()
     return compiled
 

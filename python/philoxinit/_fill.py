@@ -32,6 +32,7 @@ from ._validate import (
 )
 
 _increment_version = torch.autograd.graph.increment_version
+_CPU = torch.device("cpu")  # tensor.device builds a new object per call; is_cpu is a flag
 
 
 def global_map(called: str, tensor: Tensor, global_shape, global_offset) -> tuple[int, tuple]:
@@ -79,8 +80,9 @@ def fill(
     A small fill spends most of its time here, in Python: every step is a cheap test on the common
     case (a dense CPU tensor, no box, int stream and offset) and the rest only when it fails."""
     check_layout(tensor, called)
+    sizes = tensor.shape
     if global_shape is None and global_offset is None:
-        goffset, gstrides = 0, row_major_strides(tensor.shape)
+        goffset, gstrides = 0, row_major_strides(sizes)
     else:
         goffset, gstrides = global_map(called, tensor, global_shape, global_offset)
     if type(params) is not Params:
@@ -96,9 +98,9 @@ def fill(
         )  # fmt: skip
     if tensor.is_meta or tensor.numel() == 0:
         return tensor
-    compiled = _backend.ready(tensor.device)
+    compiled = _backend.ready(_CPU if tensor.is_cpu else tensor.device)
     key = draw_key(generator) if seed is None else resolve_key(seed, generator, called)
-    target, sizes = tensor, tensor.shape
+    target = tensor
     if tensor.is_complex():
         target, sizes, gstrides, goffset = through_real_view(tensor, sizes, gstrides, goffset)
     _backend.fill([target], [Request(dist, params, key, stream, offset, sizes, gstrides, goffset)], compiled)

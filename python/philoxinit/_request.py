@@ -58,7 +58,7 @@ class Request(NamedTuple):  # a NamedTuple: built on every call, and cheaper tha
         return (
             tensor.data_ptr(),
             DTYPE_CODES[tensor.dtype],
-            int(self.dist),
+            self.dist,  # an int already
             self.sizes,
             tensor.stride(),
             self.global_strides,

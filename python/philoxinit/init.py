@@ -391,14 +391,33 @@ def xavier_normal_(
     )  # fmt: skip
 
 
+# gain / sqrt(fan_mode) per (fan shape, mode, nonlinearity, a) seen before: a model's layers come
+# in a few shapes. Only results are kept (bad arguments raise torch's exceptions every time), and
+# type(a) is in the key because a bool slope is an error while 1 == True.
+_KAIMING_STD: dict = {}
+_KAIMING_STD_MAX = 1024
+
+
 def _kaiming_std(tensor: Tensor, a, mode, nonlinearity, global_shape) -> Optional[float]:
     """gain / sqrt(fan_mode), in torch's order; None (after torch's warning) for an empty tensor."""
-    if 0 in tensor.shape:
+    shape = tensor.shape
+    if 0 in shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return None
-    fan = correct_fan(_fan_shape(tensor, global_shape), mode)
-    gain = calculate_gain(nonlinearity, a)
-    return gain / math.sqrt(fan)
+    if global_shape is not None:
+        shape = tuple(global_shape)
+    key = (shape, mode, nonlinearity, type(a), a)
+    try:
+        return _KAIMING_STD[key]
+    except KeyError:
+        keep = len(_KAIMING_STD) < _KAIMING_STD_MAX
+    except TypeError:  # an unhashable argument: torch's checks below say whether it is wrong
+        keep = False
+    fan = correct_fan(shape, mode)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    if keep:
+        _KAIMING_STD[key] = std
+    return std
 
 
 def kaiming_uniform_(
@@ -460,8 +479,8 @@ def kaiming_uniform_(
     if std is None:
         return tensor
     bound = math.sqrt(3.0) * std
-    return _random(
-        uniform_, "kaiming_uniform_", tensor, (-bound, bound), generator, seed, stream, offset,
+    return _run(  # (the __torch_function__ hand-off was this function's own, above)
+        "uniform_", "kaiming_uniform_", tensor, (-bound, bound), generator, seed, stream, offset,
         global_shape, global_offset,
     )  # fmt: skip
 
