@@ -145,7 +145,8 @@ def uniform_(
     Examples:
         >>> w = torch.empty(2, 3)
         >>> philoxinit.uniform_(w, -1.0, 1.0, seed=0)
-        tensor([[...]])
+        tensor([[-0.2019,  0.7610,  0.4714],
+                [ 0.2110,  0.9445, -0.2758]])
         >>> torch.equal(w, philoxinit.uniform_(torch.empty(2, 3), -1.0, 1.0, seed=0))  # same key, same values
         True
     """
@@ -588,6 +589,16 @@ def variance_scaling_(
         >>> torch.equal(w, philoxinit.uniform_(torch.empty(4, 6), -bound, bound, seed=5))
         True
     """
+    return _variance_scaling(
+        "variance_scaling_", tensor, scale, mode, distribution, generator, seed, stream, offset,
+        global_shape, global_offset,
+    )  # fmt: skip
+
+
+def _variance_scaling(
+    called, tensor, scale, mode, distribution, generator, seed, stream, offset, global_shape, global_offset
+) -> Tensor:
+    """variance_scaling_ for ``called`` (variance_scaling_ or a lecun_* preset)."""
     valid = ["truncated_normal", "normal", "uniform"]
     if distribution not in valid:
         raise ValueError(f"Distribution {distribution} not supported, please use one of {valid}")
@@ -602,9 +613,8 @@ def variance_scaling_(
         bound = math.sqrt(3.0 * variance)
         public, params = uniform_, (-bound, bound)
     return _random(
-        public, "variance_scaling_", tensor, params, generator, seed, stream, offset, global_shape,
-        global_offset,
-    )  # fmt: skip
+        public, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset
+    )
 
 
 def lecun_normal_(
@@ -639,9 +649,9 @@ def lecun_normal_(
         >>> torch.equal(w, philoxinit.variance_scaling_(torch.empty(4, 6), 1.0, "fan_in", "truncated_normal", seed=2))
         True
     """
-    return variance_scaling_(
-        tensor, 1.0, "fan_in", "truncated_normal", generator, seed=seed, stream=stream, offset=offset,
-        global_shape=global_shape, global_offset=global_offset,
+    return _variance_scaling(
+        "lecun_normal_", tensor, 1.0, "fan_in", "truncated_normal", generator, seed, stream, offset,
+        global_shape, global_offset,
     )  # fmt: skip
 
 
@@ -678,9 +688,9 @@ def lecun_uniform_(
         >>> torch.equal(w, philoxinit.uniform_(torch.empty(4, 6), -bound, bound, seed=2))
         True
     """
-    return variance_scaling_(
-        tensor, 1.0, "fan_in", "uniform", generator, seed=seed, stream=stream, offset=offset,
-        global_shape=global_shape, global_offset=global_offset,
+    return _variance_scaling(
+        "lecun_uniform_", tensor, 1.0, "fan_in", "uniform", generator, seed, stream, offset,
+        global_shape, global_offset,
     )  # fmt: skip
 
 
