@@ -127,8 +127,8 @@ def normal(called, tensor, params, generator, seed, stream, offset, global_shape
     check_normal(tensor, mean, std, called)
     component_std = std / math.sqrt(2.0) if tensor.is_complex() else std  # as torch does
     return fill(
-        called, tensor, Dist.NORMAL, Params(float(mean), float(component_std)), generator, seed, stream, offset,
-        global_shape, global_offset,
+        called, tensor, Dist.NORMAL, Params(float(mean), float(component_std)), generator, seed,
+        stream, offset, global_shape, global_offset,
     )  # fmt: skip
 
 

@@ -60,7 +60,8 @@ def check_uniform(tensor: torch.Tensor, a, b, called: str = "uniform_") -> None:
         and -limit <= a <= b <= limit and b - a <= limit
     ):  # fmt: skip
         return
-    torch.empty(1, dtype=real_dtype(tensor)).uniform_(a, b, generator=_SCRATCH)  # dtype, a > b, range, overflow
+    # torch's exception for the dtype, a > b, bounds beyond the dtype's range, b - a overflowing
+    torch.empty(1, dtype=real_dtype(tensor)).uniform_(a, b, generator=_SCRATCH)
     _check_dtype(tensor, called)
     if not (math.isfinite(a) and math.isfinite(b)):
         raise ValueError(f"{where(called)}: bounds must be finite, got a={a}, b={b}")

@@ -69,7 +69,9 @@ _Nonlinearity = Literal[
 # ---- the preamble every random function shares ----------------------------------------------
 
 
-def _torch_function(public: Callable, tensor: Tensor, args: tuple, seed, stream, offset, global_shape, global_offset):
+def _torch_function(
+    public: Callable, tensor: Tensor, args: tuple, seed, stream, offset, global_shape, global_offset
+):
     """Hand the call to a ``__torch_function__`` override (a tensor subclass or a mode), as
     torch.nn.init does: ``args`` are the public function's positional arguments after the tensor."""
     return handle_torch_function(
@@ -86,7 +88,10 @@ def _random(public, called, tensor, params, generator, seed, stream, offset, glo
         return _torch_function(
             public, tensor, params + (generator,), seed, stream, offset, global_shape, global_offset
         )
-    return _run(public.__name__, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset)
+    return _run(
+        public.__name__, called, tensor, params, generator, seed, stream, offset, global_shape,
+        global_offset,
+    )  # fmt: skip
 
 
 def _run(fn, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset):
@@ -95,7 +100,9 @@ def _run(fn, called, tensor, params, generator, seed, stream, offset, global_sha
         return _ops.traced_fill(
             fn, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset
         )
-    return DISTRIBUTIONS[fn](called, tensor, params, generator, seed, stream, offset, global_shape, global_offset)
+    return DISTRIBUTIONS[fn](
+        called, tensor, params, generator, seed, stream, offset, global_shape, global_offset
+    )
 
 
 def _fan_shape(tensor: Tensor, global_shape) -> Sequence[int]:
@@ -150,7 +157,10 @@ def uniform_(
         >>> torch.equal(w, philoxinit.uniform_(torch.empty(2, 3), -1.0, 1.0, seed=0))  # same key, same values
         True
     """
-    return _random(uniform_, "uniform_", tensor, (a, b), generator, seed, stream, offset, global_shape, global_offset)
+    return _random(
+        uniform_, "uniform_", tensor, (a, b), generator, seed, stream, offset, global_shape,
+        global_offset,
+    )  # fmt: skip
 
 
 def normal_(
@@ -198,7 +208,10 @@ def normal_(
         >>> torch.equal(shard, full[2:])  # a box of the whole gets the whole's values
         True
     """
-    return _random(normal_, "normal_", tensor, (mean, std), generator, seed, stream, offset, global_shape, global_offset)
+    return _random(
+        normal_, "normal_", tensor, (mean, std), generator, seed, stream, offset, global_shape,
+        global_offset,
+    )  # fmt: skip
 
 
 def trunc_normal_(
@@ -287,10 +300,14 @@ def random_bits_(
 
     Examples:
         >>> bits = philoxinit.random_bits_(torch.empty(4, dtype=torch.int32), seed=0)
-        >>> [x & 0xFFFFFFFF for x in bits.tolist()] == list(philoxinit.philox4x32_10((0, 0, 0, 0), (0, 0)))
+        >>> words = philoxinit.philox4x32_10((0, 0, 0, 0), (0, 0))  # block 0 of stream 0
+        >>> [x & 0xFFFFFFFF for x in bits.tolist()] == list(words)
         True
     """
-    return _run("random_bits_", "random_bits_", tensor, (), None, seed, stream, offset, global_shape, global_offset)
+    return _run(  # no __torch_function__ hand-off: random_bits_ is not one of torch's
+        "random_bits_", "random_bits_", tensor, (), None, seed, stream, offset, global_shape,
+        global_offset,
+    )  # fmt: skip
 
 
 # ---- the scaled families --------------------------------------------------------------------------
@@ -646,7 +663,8 @@ def lecun_normal_(
 
     Examples:
         >>> w = philoxinit.lecun_normal_(torch.empty(4, 6), seed=2)
-        >>> torch.equal(w, philoxinit.variance_scaling_(torch.empty(4, 6), 1.0, "fan_in", "truncated_normal", seed=2))
+        >>> v = philoxinit.variance_scaling_(torch.empty(4, 6), 1.0, "fan_in", "truncated_normal", seed=2)
+        >>> torch.equal(w, v)
         True
     """
     return _variance_scaling(
