@@ -5,7 +5,8 @@ seed), then the key is drawn (a call that raises never advances a generator), th
 :class:`Request` goes to the backend. ``called`` is the public function the user called: philoxinit's
 own error messages name it. torch's own checks raise torch's own exceptions, as torch.nn.init would.
 
-The public API (init.py) and the torch.compile op (_ops.py) both call :data:`DISTRIBUTIONS`.
+The public functions (_distributions.py) and the torch.compile op (_ops.py) both call
+:data:`DISTRIBUTIONS`.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def trunc_normal(called, tensor, params, generator, seed, stream, offset, global
         warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
             "The distribution of values may be incorrect.",
-            stacklevel=5,  # the user's call: user -> public function -> init._random -> init._run -> here
+            stacklevel=5,  # the user's call: user -> public function -> random_fill -> run_fill -> here
         )
     if tensor.is_complex():
         raise TypeError(f"{where(called)}: complex tensors are not supported")
