@@ -26,7 +26,59 @@ def test_positional_parameters_and_defaults_match(name):
     ]
     assert positional(ours) == positional(theirs)
     extra = [p for p in ours.values() if p.name not in theirs]
-    assert all(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in extra), extra
+    assert all(p.kind == p.KEYWORD_ONLY for p in extra), extra
+
+
+EXTRAS = {"seed": None, "stream": 0, "offset": 0, "global_shape": None, "global_offset": None}
+RANDOM_NAMES = [
+    "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+    "kaiming_normal_", "variance_scaling_", "lecun_uniform_", "lecun_normal_", "random_bits_",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", RANDOM_NAMES)
+def test_every_random_function_lists_the_extras_keyword_only(name):
+    ps = inspect.signature(getattr(P, name)).parameters
+    assert not any(p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) for p in ps.values())
+    extras = {n: p.default for n, p in ps.items() if p.kind == p.KEYWORD_ONLY}
+    want = dict(EXTRAS, seed=inspect.Parameter.empty) if name == "random_bits_" else EXTRAS  # seed required
+    assert extras == want
+
+
+@pytest.mark.parametrize("name", RANDOM_NAMES)
+def test_a_misspelt_keyword_is_reported_against_the_function_called(name):
+    t = torch.empty(4, 4, dtype=torch.int32 if name == "random_bits_" else torch.float32)
+    with pytest.raises(TypeError, match=rf"^{name}\(\) got an unexpected keyword argument 'sed'$"):
+        getattr(P, name)(t, sed=1)
+
+
+@pytest.mark.parametrize("name", [n for n in RANDOM_NAMES if n != "random_bits_"])
+def test_philoxinits_own_errors_name_the_function_called(name):
+    t = torch.zeros(4, 4)
+    for kwargs, fragment in (
+        ({"stream": -1}, "stream must be in 0..2**64-1"),
+        ({"offset": 0.5}, "offset must be an int"),
+        ({"seed": 1, "generator": torch.Generator()}, "either seed= or generator="),
+        ({"global_offset": (0, 0)}, "global_offset needs global_shape"),
+    ):
+        with pytest.raises((TypeError, ValueError)) as info:
+            getattr(P, name)(t, **kwargs)
+        assert str(info.value).startswith(f"philoxinit.{name}: ") and fragment in str(info.value)
+    assert (t == 0).all()
+
+
+def test_a_cached_scale_never_hides_an_error():
+    """kaiming_*'s scale is kept per (shape, mode, nonlinearity, a): a = 1 works, a = True
+    (equal to 1, same hash) must still raise torch's error, every time."""
+    for fn in ("kaiming_uniform_", "kaiming_normal_"):
+        getattr(P, fn)(torch.empty(3, 4), a=1)
+        for _ in range(2):
+            ours = outcome(getattr(P, fn), torch.empty(3, 4), a=True)
+            assert ours == outcome(getattr(tinit, fn), torch.empty(3, 4), a=True)
+            assert ours[0] is ValueError
+        for _ in range(2):  # unhashable: never cached, torch's error
+            ours = outcome(getattr(P, fn), torch.empty(3, 4), a=[1])
+            assert ours == outcome(getattr(tinit, fn), torch.empty(3, 4), a=[1])
 
 
 def outcome(fn, *args, **kwargs):

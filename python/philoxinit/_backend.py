@@ -49,8 +49,15 @@ class BackendInfo(NamedTuple):
         return f"{self.name}: {self.reason}"
 
 
+# os.environ.get raises and catches KeyErrors when a variable is unset, which costs more than the
+# rest of a small fill's backend choice: os.environ's own dict (encoded keys) is asked first.
+_ENVIRON, _BACKEND_KEY = os.environ._data, os.environ.encodekey("PHILOXINIT_BACKEND")
+
+
 def _forced() -> str:
     """The path PHILOXINIT_BACKEND names ("" when unset or auto; checked by route)."""
+    if _BACKEND_KEY not in _ENVIRON:
+        return ""
     value = os.environ.get("PHILOXINIT_BACKEND", "").strip().lower()
     return "" if value == "auto" else value
 
@@ -105,6 +112,14 @@ def _triton():
     return _triton_state
 
 
+_CPU = torch.device("cpu")
+
+
+def _is_cpu(device: torch.device) -> bool:
+    # device.type formats a new string through a C++ stream on every call; == compares in C++
+    return device == _CPU or device.type == "cpu"
+
+
 def route(device: torch.device) -> Tuple[str, str]:
     """(path, why) for tensors on ``device``: "compiled", "triton" or "torch", or "error" when the
     forced path cannot serve it."""
@@ -113,7 +128,7 @@ def route(device: torch.device) -> Tuple[str, str]:
         return "error", f"not one of {', '.join(PATHS)} or auto"
     if forced == "torch":
         return "torch", "PHILOXINIT_BACKEND=torch is set"
-    if device.type == "cpu":
+    if _is_cpu(device):
         if forced == "triton":
             module, why = _triton()
             if module is not None and module.INTERPRETED:
@@ -201,7 +216,7 @@ def ready(device: torch.device) -> str:
     path, why = route(device)
     if path == "error":
         raise RuntimeError(f"philoxinit: PHILOXINIT_BACKEND={_forced()}: {why}")
-    if path == "compiled" and device.type == "cpu":
+    if path == "compiled" and _is_cpu(device):
         _C.cpu_isa()
     return path
 

@@ -36,7 +36,14 @@ def calculate_gain(nonlinearity: str, param: Optional[Union[int, float]] = None)
 
     Args:
         nonlinearity: the non-linear function (`nn.functional` name)
-        param: optional parameter for the non-linear function
+        param: optional parameter for the non-linear function (the negative slope of
+            ``'leaky_relu'``, default 0.01)
+
+    Examples:
+        >>> philoxinit.calculate_gain("leaky_relu", 0.2)  # sqrt(2 / (1 + 0.2**2))
+        1.3867504905630728
+        >>> philoxinit.calculate_gain("tanh") == 5.0 / 3
+        True
     """
     if nonlinearity in _LINEAR_FNS or nonlinearity == "sigmoid":
         return 1
@@ -63,6 +70,8 @@ def fan_in_and_fan_out(shape: Sequence[int]) -> tuple[int, int]:
         raise ValueError(
             "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
         )
+    if len(shape) == 2:  # a receptive field of 1: the same ints, without the loop
+        return shape[1], shape[0]
     receptive_field_size = 1
     for s in shape[2:]:
         receptive_field_size *= s

@@ -17,12 +17,17 @@ from typing import Optional
 
 import torch
 
+from ._validate import where
+
 _U64 = (1 << 64) - 1
 _tls = threading.local()  # a per-thread buffer for key draws
 
 
-def check_u64(name: str, value) -> int:
-    """An int in 0..2^64-1 (bools and floats are refused, as a seed that silently rounds is a bug)."""
+def check_u64(name: str, value, called: str = "") -> int:
+    """An int in 0..2^64-1 (bools and floats are refused, as a seed that silently rounds is a bug).
+    ``called``: the public function the user called, named in the message."""
+    if type(value) is int and 0 <= value <= _U64:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         try:
             import numpy as np
@@ -32,9 +37,11 @@ def check_u64(name: str, value) -> int:
             else:
                 raise TypeError
         except (ImportError, TypeError):
-            raise TypeError(f"{name} must be an int in 0..2**64-1, got {type(value).__name__}") from None
+            raise TypeError(
+                f"{where(called)}: {name} must be an int in 0..2**64-1, got {type(value).__name__}"
+            ) from None
     if not 0 <= value <= _U64:
-        raise ValueError(f"{name} must be in 0..2**64-1, got {value}")
+        raise ValueError(f"{where(called)}: {name} must be in 0..2**64-1, got {value}")
     return value
 
 
@@ -48,21 +55,23 @@ def mix64(x: int) -> int:
 
 def draw_key(generator: Optional[torch.Generator]) -> int:
     """A fresh 64-bit key from ``generator`` (advancing it), or from torch's default CPU generator."""
-    g = torch.default_generator if generator is None else generator
-    if g.device.type == "cpu":
-        buf = getattr(_tls, "buf", None)
-        if buf is None:
+    if generator is None or generator.device.type == "cpu":
+        try:
+            buf = _tls.buf
+        except AttributeError:
             buf = _tls.buf = torch.empty(2, dtype=torch.int64)
-        lo, hi = buf.random_(0, 1 << 32, generator=g).tolist()  # = torch.randint(0, 2**32, (2,))
+        # = torch.randint(0, 2**32, (2,), generator=generator, dtype=torch.int64): the same kernel
+        # on the same generator (None is torch's default CPU generator, torch.default_generator)
+        lo, hi = buf.random_(0, 1 << 32, generator=generator).tolist()
         return lo | (hi << 32)
-    offset = g.get_offset()
-    g.set_offset(offset + 4)
-    return mix64(mix64(g.initial_seed()) ^ offset)
+    offset = generator.get_offset()
+    generator.set_offset(offset + 4)
+    return mix64(mix64(generator.initial_seed()) ^ offset)
 
 
-def resolve_key(seed, generator: Optional[torch.Generator]) -> int:
+def resolve_key(seed, generator: Optional[torch.Generator], called: str = "") -> int:
     if seed is not None:
         if generator is not None:
-            raise ValueError("pass either seed= or generator=, not both")
-        return check_u64("seed", seed)
+            raise ValueError(f"{where(called)}: pass either seed= or generator=, not both")
+        return check_u64("seed", seed, called)
     return draw_key(generator)

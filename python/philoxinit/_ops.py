@@ -3,9 +3,9 @@
 Under ``torch.compile`` the random functions of philoxinit.init (uniform_, normal_, trunc_normal_,
 random_bits_, and through them the xavier / kaiming / variance-scaling families) call
 :func:`traced_fill` instead of running: it emits one ``philoxinit::fill_`` op that mutates the tensor.
-The op's real implementation is the eager function itself, so compiled code writes the same bits
-as eager code; its fake (meta) implementation writes nothing. 64-bit seed, stream and offset cross
-the op boundary as two's-complement int64.
+The op's real implementation is the eager core fill (_fill.py) that the public functions call, so
+compiled code writes the same bits as eager code; its fake (meta) implementation writes nothing.
+64-bit seed, stream and offset cross the op boundary as two's-complement int64.
 
 A ``torch.Generator`` cannot enter a graph: under compile pass ``seed=`` (or neither, and the key is
 drawn from torch's default generator when the compiled code runs, as in eager).
@@ -18,21 +18,22 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
-_FNS = ("uniform_", "normal_", "trunc_normal_", "random_bits_")
+from ._fill import DISTRIBUTIONS
 
 
 def _i64(u: int) -> int:
     return u - (1 << 64) if u >= 1 << 63 else u
 
 
-def _u64(i: int) -> int:
-    return i + (1 << 64) if i < 0 else i
+def _u64(i: Optional[int]) -> Optional[int]:
+    return i + (1 << 64) if i is not None and i < 0 else i
 
 
 @torch.library.custom_op("philoxinit::fill_", mutates_args=("tensor",))
 def fill_op(
     tensor: Tensor,
     fn: str,
+    called: str,
     params: Sequence[float],
     seed: Optional[int],
     stream: int,
@@ -40,33 +41,33 @@ def fill_op(
     global_shape: Optional[Sequence[int]],
     global_offset: Optional[Sequence[int]],
 ) -> None:
-    from . import init
-
-    if fn not in _FNS:
+    """``fn``: the distribution's public function (a key of DISTRIBUTIONS); ``called``: the function
+    the user called, for error messages."""
+    if fn not in DISTRIBUTIONS:
         raise ValueError(f"philoxinit::fill_: unknown function {fn!r}")
-    extras = dict(
-        stream=_u64(stream), offset=_u64(offset), global_shape=global_shape, global_offset=global_offset
+    DISTRIBUTIONS[fn](
+        called, tensor, tuple(params), None, _u64(seed), _u64(stream), _u64(offset), global_shape,
+        global_offset,
     )
-    if fn == "random_bits_":
-        init.random_bits_(tensor, seed=_u64(seed), **extras)
-    else:
-        getattr(init, fn)(tensor, *params, seed=None if seed is None else _u64(seed), **extras)
 
 
 @fill_op.register_fake
-def _(tensor, fn, params, seed, stream, offset, global_shape, global_offset) -> None:
+def _(tensor, fn, called, params, seed, stream, offset, global_shape, global_offset) -> None:
     return None
 
 
-def traced_fill(fn: str, tensor: Tensor, params, generator, seed, stream, offset, global_shape, global_offset):
+def traced_fill(
+    fn: str, called: str, tensor: Tensor, params, generator, seed, stream, offset, global_shape, global_offset
+) -> Tensor:
     """What a random philoxinit function does while torch.compile traces it."""
     if generator is not None:
         raise TypeError(
-            f"philoxinit.{fn}: a torch.Generator cannot be used under torch.compile; pass seed= instead"
+            f"philoxinit.{called}: a torch.Generator cannot be used under torch.compile; pass seed= instead"
         )
     torch.ops.philoxinit.fill_(
         tensor,
         fn,
+        called,
         [float(p) for p in params],
         None if seed is None else _i64(int(seed)),
         _i64(int(stream)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import lru_cache
 from typing import NamedTuple
 
 import torch
@@ -57,7 +58,7 @@ class Request(NamedTuple):  # a NamedTuple: built on every call, and cheaper tha
         return (
             tensor.data_ptr(),
             DTYPE_CODES[tensor.dtype],
-            int(self.dist),
+            self.dist,  # an int already
             self.sizes,
             tensor.stride(),
             self.global_strides,
@@ -65,11 +66,12 @@ class Request(NamedTuple):  # a NamedTuple: built on every call, and cheaper tha
             self.key,
             self.stream,
             self.offset,
-            tuple(self.params),
+            self.params,  # a tuple already
         )
 
 
-def row_major_strides(shape) -> tuple:
+@lru_cache(maxsize=512)  # most fills are of a shape filled before
+def row_major_strides(shape: tuple) -> tuple:
     strides = []
     step = 1
     for s in reversed(shape):

@@ -11,7 +11,7 @@ import math
 
 from ._phi import normal_cdf
 from ._request import Params
-from ._validate import ArgumentError
+from ._validate import ArgumentError, where
 
 # Deepest standardized bound each lane precision resolves: Phi(z) must stay above the quantile's
 # smallest supported probability (2^-126 for float32 lanes, 2^-1000 for float64).
@@ -39,22 +39,27 @@ def _c_of(alpha: float, h: float) -> float:
     return total
 
 
-def trunc_params(mean: float, std: float, a: float, b: float, lane_bits: int) -> Params:
+def trunc_params(
+    mean: float, std: float, a: float, b: float, lane_bits: int, called: str = "trunc_normal_"
+) -> Params:
+    """The kernel's parameters for N(mean, std^2) truncated to [a, b] in lanes of ``lane_bits``
+    bits; a ValueError naming the argument (and ``called``, the public function) for bad ones."""
+    fn = where(called)
     for name, v in (("mean", mean), ("std", std), ("a", a), ("b", b)):
         if math.isnan(v):
-            raise ValueError(f"trunc_normal_: {name} must not be NaN")
+            raise ValueError(f"{fn}: {name} must not be NaN")
     if not math.isfinite(mean) or not math.isfinite(std):
-        raise ValueError(f"trunc_normal_: mean and std must be finite, got mean={mean}, std={std}")
+        raise ValueError(f"{fn}: mean and std must be finite, got mean={mean}, std={std}")
     if std < 0:
-        raise ValueError(f"trunc_normal_: std must be non-negative, got std={std}")
+        raise ValueError(f"{fn}: std must be non-negative, got std={std}")
     if lane_bits == 32 and max(abs(mean), std) > _FLOAT32_MAX:
         raise ValueError(
-            f"trunc_normal_: mean={mean} and std={std} must be within float32's range for this dtype"
+            f"{fn}: mean={mean} and std={std} must be within float32's range for this dtype"
         )
     if a > b:
-        raise ArgumentError(f"trunc_normal_: a must be less than b, got a={a}, b={b}")
+        raise ArgumentError(f"{fn}: a must be less than b, got a={a}, b={b}")
     if a == b:
-        raise ValueError(f"trunc_normal_: a must be less than b, got a=b={a}")
+        raise ValueError(f"{fn}: a must be less than b, got a=b={a}")
     if std == 0:
         return Params(a=mean, b=0.0, t0=0.5, dt=0.0, flip=1.0, lo=a, hi=b)
     alpha = (a - mean) / std
@@ -67,7 +72,7 @@ def trunc_params(mean: float, std: float, a: float, b: float, lane_bits: int) ->
         return Params(a=mean, b=std, t0=alpha, dt=_c_of(alpha, h), flip=flip, lo=a, hi=b, series=1.0)
     if beta < DEEPEST_Z[lane_bits]:
         raise ValueError(
-            f"trunc_normal_: [a, b] = [{a}, {b}] lies more than {-DEEPEST_Z[lane_bits]:g} standard "
+            f"{fn}: [a, b] = [{a}, {b}] lies more than {-DEEPEST_Z[lane_bits]:g} standard "
             f"deviations from the mean, beyond what {lane_bits}-bit draws resolve"
         )
     qa = normal_cdf(alpha)

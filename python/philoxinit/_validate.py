@@ -33,51 +33,64 @@ class ArgumentError(ValueError, RuntimeError):
     """A bad argument torch reports as RuntimeError; a ValueError too, as philoxinit's own checks."""
 
 
+def where(called: str) -> str:
+    """How philoxinit's own messages name the function the user called."""
+    return f"philoxinit.{called}" if called else "philoxinit"
+
+
 def real_dtype(tensor: torch.Tensor) -> torch.dtype:
     return _REAL_OF_COMPLEX.get(tensor.dtype, tensor.dtype)
+
+
+_PLAIN_NUMBERS = (float, int)
 
 
 def _finite_below(x, limit: float) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and -limit <= x <= limit
 
 
-def check_uniform(tensor: torch.Tensor, a, b) -> None:
-    dtype = real_dtype(tensor)
-    limit = _MAX.get(dtype)
-    # Inputs torch surely accepts skip torch's own check (one op on a scratch tensor: it costs
-    # more than the rest of a small call); anything else gets torch's exact exception from it.
-    if not (limit and _finite_below(a, limit) and _finite_below(b, limit) and a <= b and b - a <= limit):
-        # dtype support, a > b, bounds beyond the dtype's range, b - a overflow
-        torch.empty(1, dtype=dtype).uniform_(a, b, generator=_SCRATCH)
-    _check_dtype(tensor)
+def check_uniform(tensor: torch.Tensor, a, b, called: str = "uniform_") -> None:
+    limit = _MAX.get(tensor.dtype)
+    # Bounds torch surely accepts (plain finite numbers, in order, b - a within a floating dtype's
+    # range) pass at once; anything else (complex tensors too) goes to torch's own check (one op on
+    # a scratch tensor: it costs more than the rest of a small call) for torch's exact exception,
+    # then to philoxinit's.
+    if (
+        limit is not None and type(a) in _PLAIN_NUMBERS and type(b) in _PLAIN_NUMBERS
+        and -limit <= a <= b <= limit and b - a <= limit
+    ):  # fmt: skip
+        return
+    # torch's exception for the dtype, a > b, bounds beyond the dtype's range, b - a overflowing
+    torch.empty(1, dtype=real_dtype(tensor)).uniform_(a, b, generator=_SCRATCH)
+    _check_dtype(tensor, called)
     if not (math.isfinite(a) and math.isfinite(b)):
-        raise ValueError(f"uniform_: bounds must be finite, got a={a}, b={b}")
+        raise ValueError(f"{where(called)}: bounds must be finite, got a={a}, b={b}")
 
 
-def check_normal(tensor: torch.Tensor, mean, std) -> None:
+def check_normal(tensor: torch.Tensor, mean, std, called: str = "normal_") -> None:
     dtype = real_dtype(tensor)
     if not (dtype in _MAX and _finite_below(std, math.inf) and std >= 0):
         torch.empty(1, dtype=dtype).normal_(mean, std, generator=_SCRATCH)  # dtype, std < 0 or NaN
-    _check_dtype(tensor)
+    _check_dtype(tensor, called)
     if not math.isfinite(std):
-        raise ValueError(f"normal_: std must be finite, got std={std}")
+        raise ValueError(f"{where(called)}: std must be finite, got std={std}")
     if not math.isfinite(mean):
-        raise ValueError(f"normal_: mean must be finite, got mean={mean}")
+        raise ValueError(f"{where(called)}: mean must be finite, got mean={mean}")
 
 
-def check_trunc_dtype(tensor: torch.Tensor) -> None:
+def check_trunc_dtype(tensor: torch.Tensor, called: str = "trunc_normal_") -> None:
     torch.empty(1, dtype=real_dtype(tensor)).normal_(generator=_SCRATCH)  # torch's error for integer dtypes
-    _check_dtype(tensor)
+    _check_dtype(tensor, called)
 
 
-def _check_dtype(tensor: torch.Tensor) -> None:
+def _check_dtype(tensor: torch.Tensor, called: str) -> None:
     if real_dtype(tensor) not in FLOAT_DTYPES:
-        raise TypeError(f"philoxinit: unsupported dtype {tensor.dtype}; use a floating-point tensor")
+        raise TypeError(f"{where(called)}: unsupported dtype {tensor.dtype}; use a floating-point tensor")
 
 
-def check_bits_dtype(tensor: torch.Tensor) -> None:
+def check_bits_dtype(tensor: torch.Tensor, called: str = "random_bits_") -> None:
     if tensor.dtype not in DTYPE_CODES or tensor.dtype.is_floating_point:
-        raise TypeError(f"random_bits_ fills int32 or uint32 tensors, got {tensor.dtype}")
+        raise TypeError(f"{where(called)} fills int32 or uint32 tensors, got {tensor.dtype}")
 
 
 def non_overlapping(size, stride) -> bool:
@@ -91,14 +104,16 @@ def non_overlapping(size, stride) -> bool:
     return True
 
 
-def check_layout(tensor: torch.Tensor) -> None:
+def check_layout(tensor: torch.Tensor, called: str = "") -> None:
     """Strided, not quantized, and no two elements sharing memory (a conservative stride check)."""
     if tensor.layout != torch.strided:
-        raise TypeError(f"philoxinit: {tensor.layout} tensors are not supported; use a dense tensor")
+        raise TypeError(f"{where(called)}: {tensor.layout} tensors are not supported; use a dense tensor")
     if tensor.is_nested:
-        raise TypeError("philoxinit: nested tensors are not supported; fill each component tensor")
+        raise TypeError(f"{where(called)}: nested tensors are not supported; fill each component tensor")
     if tensor.is_quantized:
-        raise TypeError("philoxinit: quantized tensors are not supported; fill a float tensor and quantize it")
+        raise TypeError(
+            f"{where(called)}: quantized tensors are not supported; fill a float tensor and quantize it"
+        )
     if tensor.is_inference() and not torch.is_inference_mode_enabled():
         tensor.view(-1)[:0].zero_()  # torch's own error for in-place writes to inference tensors
     if not (tensor.is_contiguous() or non_overlapping(tensor.shape, tensor.stride())):
