@@ -10,7 +10,7 @@ import torch.nn as nn
 
 from .._keys import check_u64, resolve_key
 from ._plan import _plan, _resolve
-from ._record import _Event, _Recorder, _record_swapped, _recording, _run_fn, _run_resets, _storage_key
+from ._record import _Event, _record_swapped, _Recorder, _recording, _run_fn, _run_resets, _storage_key
 from ._replay import _replay
 from ._state import STATE
 from ._targets import _targets
