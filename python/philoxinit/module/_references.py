@@ -22,9 +22,10 @@ from __future__ import annotations
 import functools
 import gc
 import sys
-import threading
 import types
 from typing import Any, Iterator
+
+from ._state import STATE
 
 # dict keys never rewritten: a wrapper's ``__wrapped__`` names what it wraps, not what it calls
 _SKIP_KEYS = frozenset({"__wrapped__"})
@@ -43,11 +44,7 @@ def _owner_names() -> dict:
 class Swaps:
     """A set of replacements, undone in reverse order by :meth:`restore`."""
 
-    _cache: dict = {}  # id(module) -> (module, dict size, version, [(container, key)])
-    _lock = threading.Lock()
     _MAX_DICT = 256
-    watched: set = set()  # ids of every function a module scan looks for (originals and stand-ins)
-    _version = [0]
 
     def __init__(self, private: tuple = ()) -> None:
         self._undo: list[_Undo] = []
@@ -56,10 +53,10 @@ class Swaps:
 
     @classmethod
     def watch(cls, *fns) -> None:
-        new = {id(f) for f in fns} - cls.watched
+        new = {id(f) for f in fns} - STATE.watched
         if new:
-            cls.watched.update(new)
-            cls._version[0] += 1
+            STATE.watched.update(new)
+            STATE.watch_version += 1
 
     # -- module namespaces (cached) -----------------------------------------------------------------
 
@@ -73,17 +70,17 @@ class Swaps:
                 seen.add(id(d))
                 modules.append((mod, d))
         for mod, d in modules:
-            hit = self._cache.get(id(mod))
-            if hit is None or hit[0] is not mod or hit[1] != len(d) or hit[2] != self._version[0]:
-                hit = (mod, len(d), self._version[0], self._scan(d, seen))
-                self._cache[id(mod)] = hit
+            hit = STATE.scan_cache.get(id(mod))
+            if hit is None or hit[0] is not mod or hit[1] != len(d) or hit[2] != STATE.watch_version:
+                hit = (mod, len(d), STATE.watch_version, self._scan(d, seen))
+                STATE.scan_cache[id(mod)] = hit
             yield from hit[3]
 
     @classmethod
     def _scan(cls, d: dict, namespaces: set) -> list:
         """(container, key) of every watched function in a module's dict or its small dicts (other
         than module namespaces, such as every module's ``__builtins__``)."""
-        watched = cls.watched
+        watched = STATE.watched
         found = []
         values = list(d.values())
         if not watched.isdisjoint(map(id, values)):
@@ -97,7 +94,7 @@ class Swaps:
     def replace_in_modules(self, mapping: dict, skip_prefix: str) -> "Swaps":
         """``mapping``: original -> replacement, in the namespaces of modules not named ``skip_prefix*``."""
         by_id = {id(k): v for k, v in mapping.items()}
-        with self._lock:
+        with STATE.swap_lock:
             done = set()
             for container, k in list(self._module_locations(skip_prefix)):
                 if (id(container), k) in done or id(container) in self._private:
@@ -115,7 +112,7 @@ class Swaps:
         that cannot be rewritten are listed in ``not_replaced``, except those of ``quiet`` functions."""
         quiet = {id(f) for f in quiet}
         by_id = {id(k): v for k, v in mapping.items()}
-        with self._lock:
+        with STATE.swap_lock:
             holders = gc.get_referrers(*mapping)
             names = _owner_names()
             classes = _class_dicts([
