@@ -1,108 +1,66 @@
-"""philoxinit's modules import one another one way: no import cycle anywhere in the package.
+"""philoxinit's modules import one another one way: no import cycle anywhere in the package, and
+philoxinit.module's files in a fixed order (tools/import_graph.py reads the graph from the source;
+every import counts, at module level or inside a function)."""
 
-Every import counts, at module level or inside a function (a late import is still a cycle of
-design). ``python tests/test_imports.py`` prints the graph.
-"""
-
-from __future__ import annotations
-
-import ast
+import subprocess
 import sys
-from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 import philoxinit
 
-ROOT = Path(philoxinit.__file__).resolve().parent
+REPO = Path(__file__).resolve().parent.parent
+TOOL = REPO / "tools" / "import_graph.py"
+PACKAGE = Path(philoxinit.__file__).resolve().parent  # the installed package, as the suite tests it
+
+# philoxinit.module's files, each importing only files after it: the public API, then replay, plan,
+# recording, then what they share; patch() is separate (only the package's __init__ imports it)
+LAYERS = ["", "_api", "_replay", "_plan", "_record", "_patch", "_originals", "_references", "_targets",
+          "_streams", "_state"]  # fmt: skip
 
 
-def modules() -> dict[str, tuple[Path, bool]]:
-    """Dotted name -> (source file, is a package); compiled extensions (_C) are leaves."""
-    out = {}
-    for path in sorted(ROOT.rglob("*")):
-        suffix = next((s for s in EXTENSION_SUFFIXES if path.name.endswith(s)), None)
-        if suffix:
-            parts = ("philoxinit",) + path.relative_to(ROOT).parts
-            out[".".join(parts)[: -len(suffix)]] = (path, False)
-    for path in sorted(ROOT.rglob("*.py")):
-        parts = ("philoxinit",) + path.relative_to(ROOT).with_suffix("").parts
-        package = parts[-1] == "__init__"
-        out[".".join(parts[:-1] if package else parts)] = (path, package)
-    return out
+def run_tool(directory: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(TOOL), str(directory)], capture_output=True, text=True, timeout=60)
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Each module -> the package's modules it imports."""
-    mods = modules()
-
-    def known(name: str) -> str | None:  # the longest prefix that is one of the package's modules
-        while name and name not in mods:
-            name = name.rpartition(".")[0]
-        return name or None
-
-    graph: dict[str, set[str]] = {}
-    for name, (path, package) in mods.items():
-        deps = graph.setdefault(name, set())
-        here = name if package else name.rpartition(".")[0]
-        if path.suffix != ".py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = here.rsplit(".", node.level - 1)[0] if node.level > 1 else here
-                    module = f"{base}.{node.module}" if node.module else base
-                else:
-                    module = node.module or ""
-                targets = [f"{module}.{a.name}" if f"{module}.{a.name}" in mods else module for a in node.names]
-            else:
-                continue
-            deps.update(t for t in map(known, targets) if t and t != name)
+def read_graph(stdout: str) -> dict[str, set[str]]:
+    graph = {}
+    for line in stdout.splitlines():
+        if " -> " in line and not line.startswith("cycle: "):
+            name, deps = line.split(" -> ")
+            graph[name] = set() if deps == "-" else set(deps.split(", "))
     return graph
 
 
-def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for dep in sorted(graph.get(node, ())):
-            if state.get(dep) == 1:
-                return path[path.index(dep):] + [dep]
-            if dep not in state and (cycle := visit(dep)):
-                return cycle
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state and (cycle := visit(node)):
-            return cycle
-    return None
-
-
-def test_the_graph_is_read():
-    graph = import_graph()
+def test_no_import_cycle_in_the_package():
+    out = run_tool(PACKAGE)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.splitlines()[-1] == "no cycle"
+    graph = read_graph(out.stdout)
     assert "philoxinit._ops" in graph["philoxinit._distributions"]  # the compile path
     assert "philoxinit._fill" in graph["philoxinit._ops"]  # the op runs the core fill
 
 
-def test_no_import_cycles():
-    assert find_cycle(import_graph()) is None
+def test_module_package_imports_one_way():
+    out = run_tool(PACKAGE / "module")
+    assert out.returncode == 0, out.stdout + out.stderr
+    graph = read_graph(out.stdout)
+    prefix = "philoxinit.module"
+    names = {n.removeprefix(prefix).lstrip(".") for n in graph}
+    assert names == set(LAYERS)  # a new file gets a place in LAYERS
+    for name, deps in graph.items():
+        rank = LAYERS.index(name.removeprefix(prefix).lstrip("."))
+        for dep in deps:
+            assert LAYERS.index(dep.removeprefix(prefix).lstrip(".")) > rank, f"{name} imports {dep}"
+    assert {n for n, deps in graph.items() if f"{prefix}._patch" in deps} == {prefix}
 
 
-def test_the_cycle_finder_finds_cycles():
-    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
-    assert find_cycle({"a": {"b"}, "b": set()}) is None
-
-
-if __name__ == "__main__":
-    graph = import_graph()
-    for name in sorted(graph):
-        print(f"{name} -> {', '.join(sorted(graph[name])) or '-'}")
-    cycle = find_cycle(graph)
-    print("cycle: " + " -> ".join(cycle) if cycle else "no cycle")
-    sys.exit(1 if cycle else 0)
+def test_the_tool_fails_on_a_cycle(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from . import b\n")
+    (pkg / "b.py").write_text("def f():\n    from .a import x\n")  # a late import counts
+    out = run_tool(pkg)
+    assert out.returncode == 1
+    assert read_graph(out.stdout) == {"pkg": set(), "pkg.a": {"pkg.b"}, "pkg.b": {"pkg.a"}}
+    assert out.stdout.splitlines()[-1] == "cycle: pkg.a -> pkg.b -> pkg.a"
