@@ -4,6 +4,10 @@ Every step mirrors csrc/transforms.h operation for operation (int64 tensors emul
 words; float ops are single IEEE ops, never fused), so uniform and raw words are bit-identical to
 the compiled kernels, and normal / truncated normal are too wherever torch's elementwise ops are
 correctly rounded (they are on CPU and CUDA).
+
+Philox runs once per block (not once per element), over chunks of consecutive blocks small enough
+for the intermediate tensors to stay in cache; each chunk's values are written straight into the
+output where its elements are a contiguous range of global indices, and gathered otherwise.
 """
 
 from __future__ import annotations
@@ -20,25 +24,36 @@ _M32 = 0xFFFFFFFF
 _PHILOX_M = (0xD2511F53, 0xCD9E8D57)
 _PHILOX_W = (0x9E3779B9, 0xBB67AE85)
 
+# Blocks per chunk: a chunk's int64 intermediates (a few times 8 bytes per block) stay in L2.
+CHUNK_BLOCKS = 1 << 14
 
-def _mulhilo(a: torch.Tensor, m: int):
-    """hi, lo 32-bit halves of a * m for int64 tensors holding uint32 (no int64 overflow)."""
-    t = a * (m & 0xFFFF)
-    u = a * (m >> 16)
-    s = t + ((u & 0xFFFF) << 16)
-    return (u >> 16) + (s >> 32), s & _M32
+
+def _xor3(hi, c, k: int):
+    """hi ^ c ^ k with the Python ints combined first (one tensor op fewer where hi or c is one)."""
+    if isinstance(hi, int):
+        return c ^ (hi ^ k)
+    if isinstance(c, int):
+        return hi ^ (c ^ k)
+    return (hi ^ c) ^ k
 
 
 def philox(c0, c1, c2, c3, key: int):
-    """Philox4x32-10 over int64 tensors holding uint32 counters; returns the four output words."""
+    """Philox4x32-10: counter words held as uint32 in int64 tensors (broadcasting) or Python ints;
+    returns the four output words the same way.
+
+    A 32x32-bit product fits in 64 bits but not always in int64: torch's int64 multiply wraps
+    modulo 2^64, so its low 64 bits are still exact, and (p >> 32) & 0xFFFFFFFF, p & 0xFFFFFFFF
+    are the high and low words. A low word is carried as the whole product until it is masked:
+    it only enters XORs, whose low 32 bits do not see the bits above.
+    """
     k0, k1 = key & _M32, key >> 32
     for _ in range(10):
-        hi0, lo0 = _mulhilo(c0, _PHILOX_M[0])
-        hi1, lo1 = _mulhilo(c2, _PHILOX_M[1])
-        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+        p0 = c0 * _PHILOX_M[0]
+        p1 = c2 * _PHILOX_M[1]
+        c0, c1, c2, c3 = _xor3(p1 >> 32, c1, k0) & _M32, p1, _xor3(p0 >> 32, c3, k1) & _M32, p0
         k0 = (k0 + _PHILOX_W[0]) & _M32
         k1 = (k1 + _PHILOX_W[1]) & _M32
-    return c0, c1, c2, c3
+    return c0, c1 & _M32, c2, c3 & _M32
 
 
 def global_indices(req: Request, device) -> torch.Tensor:
@@ -51,22 +66,21 @@ def global_indices(req: Request, device) -> torch.Tensor:
     return g.expand(tuple(req.sizes))
 
 
-def words(req: Request, g: torch.Tensor, per_block: int) -> list[torch.Tensor]:
-    """The Philox block of every element: B = offset + g // per_block (mod 2^64)."""
-    q = g // per_block
+def _block_words(req: Request, q: torch.Tensor) -> tuple:
+    """The four Philox words of the blocks B = offset + q (mod 2^64), q an int64 tensor."""
     lo = (q & _M32) + (req.offset & _M32)
     hi = ((q >> 32) + (req.offset >> 32) + (lo >> 32)) & _M32
-    s = torch.full_like(q, 0)
-    c2 = s + (req.stream & _M32)
-    c3 = s + (req.stream >> 32)
-    return list(philox(lo & _M32, hi, c2, c3, req.key))
+    return philox(lo & _M32, hi, req.stream & _M32, req.stream >> 32, req.key)
 
 
-def _pick(ws: Sequence[torch.Tensor], lane: torch.Tensor) -> torch.Tensor:
-    out = ws[0]
-    for j in range(1, len(ws)):
-        out = torch.where(lane == j, ws[j], out)
-    return out
+def words(req: Request, g: torch.Tensor, per_block: int) -> list[torch.Tensor]:
+    """The Philox block of every element: B = offset + g // per_block (mod 2^64), g's shape."""
+    return [torch.broadcast_to(w, g.shape) for w in _block_words(req, g // per_block)]
+
+
+def _interleave(*ts: torch.Tensor) -> torch.Tensor:
+    """Elements t0[0], t1[0], ..., t0[1], t1[1], ...: one block's (or pair's) outputs in order."""
+    return torch.stack(ts, -1).view(-1)
 
 
 def _f32(x: float, device) -> torch.Tensor:
@@ -77,30 +91,31 @@ def _round_to(v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return v.to(dtype).to(torch.float32) if dtype in (torch.float16, torch.bfloat16) else v
 
 
-
-def _sample32(req: Request, ws: Sequence[torch.Tensor], lane: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """Values of 32-bit-lane elements from their block's words ws and their word index lane."""
-    dev = lane.device
+def _values32(req: Request, ws: Sequence[torch.Tensor], dtype: torch.dtype) -> torch.Tensor:
+    """The values of every element of the blocks whose words are ws, in element order (4 a block)."""
+    dev = ws[0].device
     p = req.params
+    if req.dist == Dist.BITS:
+        x = _interleave(*ws)
+        return x.to(torch.int32) if dtype == torch.int32 else x.to(dtype)
     a, b = _f32(p.a, dev), _f32(p.b, dev)
     if req.dist == Dist.NORMAL:  # Box-Muller on the word pairs (0, 1) and (2, 3)
-        first = lane < 2
-        z0, z1 = normal_pair_f32(torch.where(first, ws[0], ws[2]), torch.where(first, ws[1], ws[3]))
-        return _round_to(a + b * torch.where((lane & 1) == 0, z0, z1), dtype)
-    x = _pick(ws, lane)
+        z0, z1 = normal_pair_f32(_interleave(ws[0], ws[2]), _interleave(ws[1], ws[3]))
+        return _round_to(a + b * _interleave(z0, z1), dtype).to(dtype)
+    x = _interleave(*ws)
     if req.dist == Dist.UNIFORM:
         u = (x >> 8).to(torch.float32) * 2.0**-24
         v = a + u * (b - a)
         v = torch.where(v < b, v, a)
         lo, hi = _round_to(a, dtype), _round_to(b, dtype)
         r = _round_to(v, dtype)
-        return torch.where(r < hi, r, lo)
+        return torch.where(r < hi, r, lo).to(dtype)
     # truncated normal
     u = ((x >> 8).to(torch.float32) + 0.5) * 2.0**-24
     z = _std_trunc(u, p, 2.0**-126) * _f32(p.flip, dev)
     r = _round_to(a + b * z, dtype)
     lo, hi = _round_to(_f32(p.lo, dev), dtype), _round_to(_f32(p.hi, dev), dtype)
-    return torch.clamp(r, lo, hi)
+    return torch.clamp(r, lo, hi).to(dtype)
 
 
 def _std_trunc(u: torch.Tensor, p, qmin: float) -> torch.Tensor:
@@ -118,17 +133,17 @@ def _std_trunc(u: torch.Tensor, p, qmin: float) -> torch.Tensor:
     return torch.where(upper, -z, z)
 
 
-def _sample64(req: Request, ws: Sequence[torch.Tensor], half: torch.Tensor) -> torch.Tensor:
-    """Values of float64 elements from their block's words ws; half: which 64-bit word."""
-    dev = half.device
+def _values64(req: Request, ws: Sequence[torch.Tensor]) -> torch.Tensor:
+    """float64 values of every element of the blocks whose words are ws, in element order (2 a
+    block: words (0, 1) and (2, 3) as (low, high) halves of a 64-bit word)."""
+    dev = ws[0].device
     p = req.params
     f64 = lambda v: torch.tensor(v, dtype=torch.float64, device=dev)  # noqa: E731
     a, b = f64(p.a), f64(p.b)
     if req.dist == Dist.NORMAL:  # Box-Muller on the block's two 64-bit words
         z0, z1 = normal_pair_f64(*ws)
-        return a + b * torch.where(half == 0, z0, z1)
-    lo = torch.where(half == 0, ws[0], ws[2])
-    hi = torch.where(half == 0, ws[1], ws[3])
+        return a + b * _interleave(z0, z1)
+    lo, hi = _interleave(ws[0], ws[2]), _interleave(ws[1], ws[3])
     top53 = ((hi << 21) | (lo >> 11)).to(torch.float64)
     if req.dist == Dist.UNIFORM:
         v = a + top53 * 2.0**-53 * (b - a)
@@ -138,17 +153,74 @@ def _sample64(req: Request, ws: Sequence[torch.Tensor], half: torch.Tensor) -> t
     return torch.clamp(v, f64(p.lo), f64(p.hi))
 
 
+def _per_block(dtype: torch.dtype) -> int:
+    return 2 if dtype == torch.float64 else 4
+
+
+def _block_values(req: Request, ws: Sequence[torch.Tensor], dtype: torch.dtype) -> torch.Tensor:
+    return _values64(req, ws) if dtype == torch.float64 else _values32(req, ws, dtype)
+
+
+def _contiguous_start(req: Request):
+    """The first global index if the local elements, in logical order, are consecutive global
+    indices (a whole tensor, or a box of whole rows); else None."""
+    step = 1
+    for size, stride in reversed(list(zip(req.sizes, req.global_strides))):
+        if size != 1 and stride != step:
+            return None
+        step *= size
+    return req.global_offset
+
+
+def _fill_range(out: torch.Tensor, req: Request, start: int) -> None:
+    """out (flat, contiguous) gets the elements of global indices start, start + 1, ..."""
+    n, per = out.numel(), _per_block(out.dtype)
+    stream = (req.stream & _M32, req.stream >> 32)
+    first, end = start // per, (start + n - 1) // per + 1
+    steps = torch.arange(min(CHUNK_BLOCKS, end - first), dtype=torch.int64, device=out.device)
+    q = first
+    while q < end:
+        block = (req.offset + q) & ((1 << 64) - 1)
+        lo, hi = block & _M32, block >> 32
+        count = min(CHUNK_BLOCKS, end - q, (1 << 32) - lo)  # the high counter word is constant
+        ws = philox(steps[:count] + lo, hi, *stream, req.key)
+        vals = _block_values(req, ws, out.dtype)
+        e0, e1 = max(start, q * per), min(start + n, (q + count) * per)
+        out[e0 - start : e1 - start].copy_(vals[e0 - q * per : e1 - q * per])
+        q += count
+
+
+def _fill_gathered(out: torch.Tensor, req: Request) -> None:
+    """out (flat, contiguous) gets the elements of any global-index map, chunk by chunk: each
+    run of elements in one block computes that block once."""
+    per = _per_block(out.dtype)
+    g = global_indices(req, out.device).reshape(-1)
+    step = CHUNK_BLOCKS * per
+    for s in range(0, g.numel(), step):
+        gc = g[s : s + step]
+        blocks, which = torch.unique_consecutive(gc // per, return_inverse=True)
+        vals = _block_values(req, _block_words(req, blocks), out.dtype)
+        out[s : s + step].copy_(vals[which * per + gc % per])
+
+
 def values(req: Request, dtype: torch.dtype, device) -> torch.Tensor:
     """The values (or raw words) of ``req``'s elements, in its logical shape."""
-    g = global_indices(req, device)
-    if dtype == torch.float64:
-        return _sample64(req, words(req, g, 2), g % 2)
-    ws, lane = words(req, g, 4), g % 4
-    if req.dist == Dist.BITS:
-        x = _pick(ws, lane)
-        return x.to(torch.int32) if dtype == torch.int32 else x.to(dtype)
-    return _sample32(req, ws, lane, dtype).to(dtype)
+    out = torch.empty(tuple(req.sizes), dtype=dtype, device=device)
+    fill(out, req)
+    return out
 
 
 def fill(tensor: torch.Tensor, req: Request) -> None:
-    tensor.copy_(values(req, tensor.dtype, tensor.device))
+    if tensor.numel() == 0:
+        return
+    if tensor.is_contiguous():
+        out = tensor.view(-1)
+    else:
+        out = torch.empty(tensor.numel(), dtype=tensor.dtype, device=tensor.device)
+    start = _contiguous_start(req)
+    if start is not None:
+        _fill_range(out, req, start)
+    else:
+        _fill_gathered(out, req)
+    if not tensor.is_contiguous():
+        tensor.copy_(out.view(tensor.shape))
