@@ -16,6 +16,7 @@ from typing import Sequence
 
 import torch
 
+from . import _fallback_compiled
 from ._normal_torch import normal_pair_f32, normal_pair_f64
 from ._quantile_torch import quantile_lower
 from ._request import Dist, Request
@@ -24,11 +25,13 @@ _M32 = 0xFFFFFFFF
 _PHILOX_M = (0xD2511F53, 0xCD9E8D57)
 _PHILOX_W = (0x9E3779B9, 0xBB67AE85)
 
-# Blocks per chunk: a chunk's int64 intermediates (a few times 8 bytes per block) stay in L2.
+# Blocks per eager chunk: its int64 intermediates (a few times 8 bytes per block) stay in L2.
 CHUNK_BLOCKS = 1 << 14
+# Blocks per compiled chunk (fixed: one compilation serves every size; a tail is computed and dropped).
+COMPILED_CHUNK_BLOCKS = 1 << 16
 
 
-def _xor3(hi, c, k: int):
+def _xor3(hi, c, k):
     """hi ^ c ^ k with the Python ints combined first (one tensor op fewer where hi or c is one)."""
     if isinstance(hi, int):
         return c ^ (hi ^ k)
@@ -37,16 +40,15 @@ def _xor3(hi, c, k: int):
     return (hi ^ c) ^ k
 
 
-def philox(c0, c1, c2, c3, key: int):
-    """Philox4x32-10: counter words held as uint32 in int64 tensors (broadcasting) or Python ints;
-    returns the four output words the same way.
+def _rounds(c0, c1, c2, c3, k0, k1):
+    """The ten rounds of Philox4x32: counter and key words held as uint32 in int64 tensors
+    (broadcasting) or Python ints.
 
     A 32x32-bit product fits in 64 bits but not always in int64: torch's int64 multiply wraps
     modulo 2^64, so its low 64 bits are still exact, and (p >> 32) & 0xFFFFFFFF, p & 0xFFFFFFFF
     are the high and low words. A low word is carried as the whole product until it is masked:
     it only enters XORs, whose low 32 bits do not see the bits above.
     """
-    k0, k1 = key & _M32, key >> 32
     for _ in range(10):
         p0 = c0 * _PHILOX_M[0]
         p1 = c2 * _PHILOX_M[1]
@@ -54,6 +56,12 @@ def philox(c0, c1, c2, c3, key: int):
         k0 = (k0 + _PHILOX_W[0]) & _M32
         k1 = (k1 + _PHILOX_W[1]) & _M32
     return c0, c1 & _M32, c2, c3 & _M32
+
+
+def philox(c0, c1, c2, c3, key: int):
+    """Philox4x32-10: counter words held as uint32 in int64 tensors (broadcasting) or Python ints;
+    returns the four output words the same way."""
+    return _rounds(c0, c1, c2, c3, key & _M32, key >> 32)
 
 
 def global_indices(req: Request, device) -> torch.Tensor:
@@ -83,27 +91,33 @@ def _interleave(*ts: torch.Tensor) -> torch.Tensor:
     return torch.stack(ts, -1).view(-1)
 
 
-def _f32(x: float, device) -> torch.Tensor:
-    return torch.tensor(x, dtype=torch.float32, device=device)
+def _param(params, i: int, dtype: torch.dtype, device) -> torch.Tensor:
+    """Parameter i (Params order) as a 0-dim tensor of dtype, rounded to nearest from the double:
+    from the Params themselves, or from their float64 tensor (what a compiled chunk takes)."""
+    if isinstance(params, torch.Tensor):
+        return params[i].to(dtype)
+    return torch.tensor(params[i], dtype=dtype, device=device)
+
+
+_A, _B, _T0, _DT, _FLIP, _LO, _HI = range(7)  # indices into Params
 
 
 def _round_to(v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return v.to(dtype).to(torch.float32) if dtype in (torch.float16, torch.bfloat16) else v
 
 
-def _values32(req: Request, ws: Sequence[torch.Tensor], dtype: torch.dtype) -> torch.Tensor:
+def _values32(dist: Dist, series: bool, params, ws: Sequence[torch.Tensor], dtype: torch.dtype) -> torch.Tensor:
     """The values of every element of the blocks whose words are ws, in element order (4 a block)."""
-    dev = ws[0].device
-    p = req.params
-    if req.dist == Dist.BITS:
+    if dist == Dist.BITS:
         x = _interleave(*ws)
         return x.to(torch.int32) if dtype == torch.int32 else x.to(dtype)
-    a, b = _f32(p.a, dev), _f32(p.b, dev)
-    if req.dist == Dist.NORMAL:  # Box-Muller on the word pairs (0, 1) and (2, 3)
+    f32 = lambda i: _param(params, i, torch.float32, ws[0].device)  # noqa: E731
+    a, b = f32(_A), f32(_B)
+    if dist == Dist.NORMAL:  # Box-Muller on the word pairs (0, 1) and (2, 3)
         z0, z1 = normal_pair_f32(_interleave(ws[0], ws[2]), _interleave(ws[1], ws[3]))
         return _round_to(a + b * _interleave(z0, z1), dtype).to(dtype)
     x = _interleave(*ws)
-    if req.dist == Dist.UNIFORM:
+    if dist == Dist.UNIFORM:
         u = (x >> 8).to(torch.float32) * 2.0**-24
         v = a + u * (b - a)
         v = torch.where(v < b, v, a)
@@ -112,17 +126,15 @@ def _values32(req: Request, ws: Sequence[torch.Tensor], dtype: torch.dtype) -> t
         return torch.where(r < hi, r, lo).to(dtype)
     # truncated normal
     u = ((x >> 8).to(torch.float32) + 0.5) * 2.0**-24
-    z = _std_trunc(u, p, 2.0**-126) * _f32(p.flip, dev)
+    z = _std_trunc(u, series, f32(_T0), f32(_DT), 2.0**-126) * f32(_FLIP)
     r = _round_to(a + b * z, dtype)
-    lo, hi = _round_to(_f32(p.lo, dev), dtype), _round_to(_f32(p.hi, dev), dtype)
+    lo, hi = _round_to(f32(_LO), dtype), _round_to(f32(_HI), dtype)
     return torch.clamp(r, lo, hi).to(dtype)
 
 
-def _std_trunc(u: torch.Tensor, p, qmin: float) -> torch.Tensor:
+def _std_trunc(u: torch.Tensor, series: bool, t0: torch.Tensor, dt: torch.Tensor, qmin: float) -> torch.Tensor:
     """The standardized truncated-normal value (csrc/transforms.h std_trunc_f32 / _f64), u's dtype."""
-    t0 = torch.tensor(p.t0, dtype=u.dtype, device=u.device)
-    dt = torch.tensor(p.dt, dtype=u.dtype, device=u.device)
-    if p.series:  # z = alpha + the third-order inverse of c(delta) = u c(h)
+    if series:  # z = alpha + the third-order inverse of c(delta) = u c(h)
         T = u * dt
         k2 = t0 * 0.5
         k3 = ((t0 * t0) * 2.0 + 1.0) / 6.0
@@ -133,32 +145,44 @@ def _std_trunc(u: torch.Tensor, p, qmin: float) -> torch.Tensor:
     return torch.where(upper, -z, z)
 
 
-def _values64(req: Request, ws: Sequence[torch.Tensor]) -> torch.Tensor:
+def _values64(dist: Dist, series: bool, params, ws: Sequence[torch.Tensor]) -> torch.Tensor:
     """float64 values of every element of the blocks whose words are ws, in element order (2 a
     block: words (0, 1) and (2, 3) as (low, high) halves of a 64-bit word)."""
-    dev = ws[0].device
-    p = req.params
-    f64 = lambda v: torch.tensor(v, dtype=torch.float64, device=dev)  # noqa: E731
-    a, b = f64(p.a), f64(p.b)
-    if req.dist == Dist.NORMAL:  # Box-Muller on the block's two 64-bit words
+    f64 = lambda i: _param(params, i, torch.float64, ws[0].device)  # noqa: E731
+    a, b = f64(_A), f64(_B)
+    if dist == Dist.NORMAL:  # Box-Muller on the block's two 64-bit words
         z0, z1 = normal_pair_f64(*ws)
         return a + b * _interleave(z0, z1)
     lo, hi = _interleave(ws[0], ws[2]), _interleave(ws[1], ws[3])
     top53 = ((hi << 21) | (lo >> 11)).to(torch.float64)
-    if req.dist == Dist.UNIFORM:
+    if dist == Dist.UNIFORM:
         v = a + top53 * 2.0**-53 * (b - a)
         return torch.where(v < b, v, a)
     u = (top53 + 0.5) * 2.0**-53
-    v = a + b * (_std_trunc(u, p, 2.0**-1000) * f64(p.flip))
-    return torch.clamp(v, f64(p.lo), f64(p.hi))
+    v = a + b * (_std_trunc(u, series, f64(_T0), f64(_DT), 2.0**-1000) * f64(_FLIP))
+    return torch.clamp(v, f64(_LO), f64(_HI))
 
 
 def _per_block(dtype: torch.dtype) -> int:
     return 2 if dtype == torch.float64 else 4
 
 
+def _chunk_values(steps, counter, params, dtype: torch.dtype, dist: Dist, series: bool) -> torch.Tensor:
+    """The values of the blocks with counters (counter[0] + steps, counter[1], counter[2],
+    counter[3]) under the key (counter[4], counter[5]), in element order. counter and params are
+    Python numbers (eager) or an int64 and a float64 tensor (what a compiled chunk takes, so one
+    compilation serves every key and parameter)."""
+    ws = _rounds(steps + counter[0], *counter[1:])
+    if dtype == torch.float64:
+        return _values64(dist, series, params, ws)
+    return _values32(dist, series, params, ws, dtype)
+
+
 def _block_values(req: Request, ws: Sequence[torch.Tensor], dtype: torch.dtype) -> torch.Tensor:
-    return _values64(req, ws) if dtype == torch.float64 else _values32(req, ws, dtype)
+    series = bool(req.params.series)
+    if dtype == torch.float64:
+        return _values64(req.dist, series, req.params, ws)
+    return _values32(req.dist, series, req.params, ws, dtype)
 
 
 def _contiguous_start(req: Request):
@@ -172,19 +196,26 @@ def _contiguous_start(req: Request):
     return req.global_offset
 
 
-def _fill_range(out: torch.Tensor, req: Request, start: int) -> None:
-    """out (flat, contiguous) gets the elements of global indices start, start + 1, ..."""
-    n, per = out.numel(), _per_block(out.dtype)
-    stream = (req.stream & _M32, req.stream >> 32)
+def _fill_range(out: torch.Tensor, req: Request, start: int, compiled) -> None:
+    """out (flat, contiguous) gets the elements of global indices start, start + 1, ...; chunks
+    run through ``compiled`` (a fixed number of blocks, the tail computed and dropped) or eagerly."""
+    n, per, dtype, device = out.numel(), _per_block(out.dtype), out.dtype, out.device
+    size = COMPILED_CHUNK_BLOCKS if compiled is not None else CHUNK_BLOCKS
     first, end = start // per, (start + n - 1) // per + 1
-    steps = torch.arange(min(CHUNK_BLOCKS, end - first), dtype=torch.int64, device=out.device)
+    steps = torch.arange(size if compiled is not None else min(size, end - first), dtype=torch.int64, device=device)
+    stream_key = (req.stream & _M32, req.stream >> 32, req.key & _M32, req.key >> 32)
+    series = bool(req.params.series)
     q = first
     while q < end:
         block = (req.offset + q) & ((1 << 64) - 1)
-        lo, hi = block & _M32, block >> 32
-        count = min(CHUNK_BLOCKS, end - q, (1 << 32) - lo)  # the high counter word is constant
-        ws = philox(steps[:count] + lo, hi, *stream, req.key)
-        vals = _block_values(req, ws, out.dtype)
+        lo = block & _M32
+        whole = min(size, end - q)
+        count = min(whole, (1 << 32) - lo)  # the counter's high word is the same for the whole chunk
+        counter = (lo, block >> 32) + stream_key
+        if compiled is not None and count == whole:
+            vals = compiled.run(steps, counter, req.params, dtype)
+        else:
+            vals = _chunk_values(steps[:count], counter, req.params, dtype, req.dist, series)
         e0, e1 = max(start, q * per), min(start + n, (q + count) * per)
         out[e0 - start : e1 - start].copy_(vals[e0 - q * per : e1 - q * per])
         q += count
@@ -211,16 +242,18 @@ def values(req: Request, dtype: torch.dtype, device) -> torch.Tensor:
 
 
 def fill(tensor: torch.Tensor, req: Request) -> None:
-    if tensor.numel() == 0:
+    n = tensor.numel()
+    if n == 0:
         return
     if tensor.is_contiguous():
         out = tensor.view(-1)
     else:
-        out = torch.empty(tensor.numel(), dtype=tensor.dtype, device=tensor.device)
+        out = torch.empty(n, dtype=tensor.dtype, device=tensor.device)
     start = _contiguous_start(req)
-    if start is not None:
-        _fill_range(out, req, start)
-    else:
+    if start is None:
         _fill_gathered(out, req)
+    else:
+        compiled = _fallback_compiled.chunk_for(req, tensor.dtype, tensor.device, n, COMPILED_CHUNK_BLOCKS)
+        _fill_range(out, req, start, compiled)
     if not tensor.is_contiguous():
         tensor.copy_(out.view(tensor.shape))
