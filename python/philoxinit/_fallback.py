@@ -25,8 +25,10 @@ _M32 = 0xFFFFFFFF
 _PHILOX_M = (0xD2511F53, 0xCD9E8D57)
 _PHILOX_W = (0x9E3779B9, 0xBB67AE85)
 
-# Blocks per eager chunk: its int64 intermediates (a few times 8 bytes per block) stay in L2.
+# Blocks per eager chunk on a CPU: its int64 intermediates (a few times 8 bytes per block) stay in
+# L2. On other devices a chunk is larger: there each op costs a kernel launch.
 CHUNK_BLOCKS = 1 << 14
+DEVICE_CHUNK_BLOCKS = 1 << 20
 # Blocks per compiled chunk (fixed: one compilation serves every size; a tail is computed and dropped).
 COMPILED_CHUNK_BLOCKS = 1 << 16
 
@@ -121,6 +123,8 @@ def _values32(dist: Dist, series: bool, params, ws: Sequence[torch.Tensor], dtyp
         u = (x >> 8).to(torch.float32) * 2.0**-24
         v = a + u * (b - a)
         v = torch.where(v < b, v, a)
+        if dtype == torch.float32:  # v < b or v == a: the rule below would keep v
+            return v
         lo, hi = _round_to(a, dtype), _round_to(b, dtype)
         r = _round_to(v, dtype)
         return torch.where(r < hi, r, lo).to(dtype)
@@ -185,6 +189,10 @@ def _block_values(req: Request, ws: Sequence[torch.Tensor], dtype: torch.dtype) 
     return _values32(req.dist, series, req.params, ws, dtype)
 
 
+def _eager_chunk_blocks(device: torch.device) -> int:
+    return CHUNK_BLOCKS if device.type == "cpu" else DEVICE_CHUNK_BLOCKS
+
+
 def _contiguous_start(req: Request):
     """The first global index if the local elements, in logical order, are consecutive global
     indices (a whole tensor, or a box of whole rows); else None."""
@@ -200,7 +208,7 @@ def _fill_range(out: torch.Tensor, req: Request, start: int, compiled) -> None:
     """out (flat, contiguous) gets the elements of global indices start, start + 1, ...; chunks
     run through ``compiled`` (a fixed number of blocks, the tail computed and dropped) or eagerly."""
     n, per, dtype, device = out.numel(), _per_block(out.dtype), out.dtype, out.device
-    size = COMPILED_CHUNK_BLOCKS if compiled is not None else CHUNK_BLOCKS
+    size = COMPILED_CHUNK_BLOCKS if compiled is not None else _eager_chunk_blocks(device)
     first, end = start // per, (start + n - 1) // per + 1
     steps = torch.arange(size if compiled is not None else min(size, end - first), dtype=torch.int64, device=device)
     stream_key = (req.stream & _M32, req.stream >> 32, req.key & _M32, req.key >> 32)
@@ -226,7 +234,7 @@ def _fill_gathered(out: torch.Tensor, req: Request) -> None:
     run of elements in one block computes that block once."""
     per = _per_block(out.dtype)
     g = global_indices(req, out.device).reshape(-1)
-    step = CHUNK_BLOCKS * per
+    step = _eager_chunk_blocks(out.device) * per
     for s in range(0, g.numel(), step):
         gc = g[s : s + step]
         blocks, which = torch.unique_consecutive(gc // per, return_inverse=True)
