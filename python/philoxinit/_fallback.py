@@ -171,22 +171,18 @@ def _per_block(dtype: torch.dtype) -> int:
     return 2 if dtype == torch.float64 else 4
 
 
-def _chunk_values(steps, counter, params, dtype: torch.dtype, dist: Dist, series: bool) -> torch.Tensor:
-    """The values of the blocks with counters (counter[0] + steps, counter[1], counter[2],
-    counter[3]) under the key (counter[4], counter[5]), in element order. counter and params are
-    Python numbers (eager) or an int64 and a float64 tensor (what a compiled chunk takes, so one
-    compilation serves every key and parameter)."""
-    ws = _rounds(steps + counter[0], *counter[1:])
+def _values(dist: Dist, series: bool, params, ws: Sequence[torch.Tensor], dtype: torch.dtype) -> torch.Tensor:
     if dtype == torch.float64:
         return _values64(dist, series, params, ws)
     return _values32(dist, series, params, ws, dtype)
 
 
-def _block_values(req: Request, ws: Sequence[torch.Tensor], dtype: torch.dtype) -> torch.Tensor:
-    series = bool(req.params.series)
-    if dtype == torch.float64:
-        return _values64(req.dist, series, req.params, ws)
-    return _values32(req.dist, series, req.params, ws, dtype)
+def _chunk_values(steps, counter, params, dtype: torch.dtype, dist: Dist, series: bool) -> torch.Tensor:
+    """The values of the blocks with counters (counter[0] + steps, counter[1], counter[2],
+    counter[3]) under the key (counter[4], counter[5]), in element order. counter and params are
+    Python numbers (eager) or an int64 and a float64 tensor (what a compiled chunk takes, so one
+    compilation serves every key and parameter)."""
+    return _values(dist, series, params, _rounds(steps + counter[0], *counter[1:]), dtype)
 
 
 def _eager_chunk_blocks(device: torch.device) -> int:
@@ -238,7 +234,7 @@ def _fill_gathered(out: torch.Tensor, req: Request) -> None:
     for s in range(0, g.numel(), step):
         gc = g[s : s + step]
         blocks, which = torch.unique_consecutive(gc // per, return_inverse=True)
-        vals = _block_values(req, _block_words(req, blocks), out.dtype)
+        vals = _values(req.dist, bool(req.params.series), req.params, _block_words(req, blocks), out.dtype)
         out[s : s + step].copy_(vals[which * per + gc % per])
 
 
