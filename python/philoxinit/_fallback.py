@@ -25,9 +25,11 @@ _M32 = 0xFFFFFFFF
 _PHILOX_M = (0xD2511F53, 0xCD9E8D57)
 _PHILOX_W = (0x9E3779B9, 0xBB67AE85)
 
-# Blocks per eager chunk on a CPU: its int64 intermediates (a few times 8 bytes per block) stay in
-# L2. On other devices a chunk is larger: there each op costs a kernel launch.
-CHUNK_BLOCKS = 1 << 14
+# Blocks per eager chunk on a CPU: its intermediates stay in L2, and every op covers fewer than
+# torch's parallel grain (32768 elements; 4 a block) so runs on the calling thread: a fork-join of
+# OpenMP workers per op costs more than it gains on ops this short, and far more when other
+# processes hold the cores. On other devices a chunk is larger: there each op is a kernel launch.
+CHUNK_BLOCKS = 32768 // 4 - 1
 DEVICE_CHUNK_BLOCKS = 1 << 20
 # Blocks per compiled chunk (fixed: one compilation serves every size; a tail is computed and dropped).
 COMPILED_CHUNK_BLOCKS = 1 << 16
