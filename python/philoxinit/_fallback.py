@@ -32,7 +32,7 @@ _PHILOX_W = (0x9E3779B9, 0xBB67AE85)
 CHUNK_BLOCKS = 32768 // 4 - 1
 DEVICE_CHUNK_BLOCKS = 1 << 20
 # Blocks per compiled chunk (fixed: one compilation serves every size; a tail is computed and dropped).
-COMPILED_CHUNK_BLOCKS = 1 << 16
+COMPILED_CHUNK_BLOCKS = 1 << 18
 
 
 def _xor3(hi, c, k):
