@@ -108,12 +108,36 @@ def test_bench_plot(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("backend", ["torch", "compiled"])
+def test_bench_backend_picks_the_path(backend, monkeypatch, tmp_path):
+    """--backend torch times the pure-PyTorch fallback (through PHILOXINIT_BACKEND, which the
+    machine line and the JSON then report), --backend compiled the kernels."""
+    monkeypatch.setenv("PHILOXINIT_BACKEND", "")  # bench sets it: recorded here, so restored after the test
+    out = tmp_path / "backend.json"
+    rc = cli.main(["bench", "--backend", backend, "--sizes", "64x64", "--repeats", "1", "--dtypes", "float32",
+                   "--cases", "kaiming_normal_", "--no-progress", "--json", str(out)])
+    assert rc == 0
+    doc = json.loads(out.read_text())
+    assert doc["machine"]["backend"] == backend and doc["settings"]["backend_forced"] == backend
+    assert doc["results"][0]["philoxinit"]["gbps"] > 0
+
+
+def test_bench_backend_triton_on_cpu_says_it_serves_gpus(monkeypatch, capsys):
+    monkeypatch.setenv("PHILOXINIT_BACKEND", "")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["bench", "--backend", "triton"])
+    assert e.value.code == 2
+    assert "serves GPU tensors only" in capsys.readouterr().err
+    assert os.environ["PHILOXINIT_BACKEND"] == ""  # refused before it was set
+
+
 @pytest.mark.parametrize("args", [
     ["--sizes", "64"],
     ["--sizes", "axb"],
     ["--dtypes", "int8"],
     ["--cases", "no_such_case"],
     ["--repeats", "0"],
+    ["--backend", "no_such_backend"],
     ["--model", "no_such_model"],
 ])
 def test_bench_bad_arguments(args, capsys):

@@ -85,11 +85,11 @@ def quantile_lower(q: torch.Tensor) -> torch.Tensor:
     x = 1.0 - q * 2.0
     w = -log_basic(y)
     p = _horner(Ps[0], w - Cs[0])
-    if bool((w >= W[0]).any()):
+    if torch.compiler.is_compiling() or bool((w >= W[0]).any()):
         s = _sqrt(w)
         for k in range(1, len(Ps)):
             region = w >= W[k - 1]
-            if not bool(region.any()):
+            if not torch.compiler.is_compiling() and not bool(region.any()):
                 break
             p = torch.where(region, _horner(Ps[k], s - Cs[k]), p)
     return -(x * p)

@@ -81,6 +81,7 @@ ALL_DTYPES = ("float32", "bfloat16", "float16", "float64")
 SIZES = ((64, 64), (1024, 1024), (4096, 4096))
 QUICK_SIZES = ((64, 64), (1024, 1024))
 REPEATS = 5
+BACKENDS = ("compiled", "torch", "triton")
 
 # Runs are at least this long: small tensors are timed over several back-to-back calls per run.
 MIN_RUN_S = 0.005
@@ -604,6 +605,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     p.add_argument("--threads", type=int, metavar="N", help="torch.set_num_threads(N) first (philoxinit follows it)")
     p.add_argument("--isa", metavar="NAME", help="force philoxinit's CPU instruction set (scalar, vec128, avx2, avx512)")
+    p.add_argument(
+        "--backend", choices=BACKENDS,
+        help="the path philoxinit's side takes: compiled (the C++/CUDA kernels), torch (the pure-PyTorch "
+        "fallback, PHILOXINIT_BACKEND=torch) or triton (GPU tensors, PHILOXINIT_BACKEND=triton); "
+        "default: what philoxinit picks",
+    )  # fmt: skip
     p.add_argument("--json", metavar="FILE", help="write the machine description and every measurement here")
     p.add_argument("--plot", metavar="FILE.png", help="bar chart of speed-up and fraction of fill_ (needs matplotlib)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -617,6 +624,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cases", metavar="NAME,...", help="only these cases (names as in the table's first column)")
     p.add_argument("--repeats", type=int, default=None, metavar="N", help=f"timed runs per measurement (default {REPEATS})")
     return p
+
+
+def _select_backend(name: str, device: str) -> Optional[str]:
+    """Point philoxinit at one path through PHILOXINIT_BACKEND (for this process); an error message
+    where that path cannot serve ``device``."""
+    import philoxinit
+    from philoxinit import _backend
+
+    if name == "compiled":
+        os.environ.pop("PHILOXINIT_BACKEND", None)
+        if not _backend.compiled_for(torch.device(device)):
+            return f"--backend compiled: no compiled kernels for {device} here ({philoxinit.backend()})"
+        return None
+    if name == "triton" and not device.startswith("cuda"):
+        return "--backend triton: the Triton path serves GPU tensors only; add --device cuda"
+    os.environ["PHILOXINIT_BACKEND"] = name
+    return None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -642,6 +666,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             parser.error("--cold is CPU only (the CUDA caching allocator reuses memory)")
     elif args.device != "cpu":
         parser.error(f"--device is cpu or cuda[:N], got {args.device!r}")
+    if args.backend is not None:
+        error = _select_backend(args.backend, args.device)
+        if error:
+            parser.error(error)
     if args.isa:
         from philoxinit import _backend
 
@@ -696,6 +724,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "quick": args.quick,
         "threads": torch.get_num_threads(),
         "isa_forced": args.isa,
+        "backend_forced": args.backend,
         "min_run_s": MIN_RUN_S,
         "torch_slow_call_s": SLOW_CALL_S,
         "torch_slow_runs": SLOW_RUNS,
