@@ -140,7 +140,10 @@ def test_small_fills_and_other_devices_stay_eager(monkeypatch):
     """Unless PHILOXINIT_COMPILE=1, fills under MIN_ELEMENTS never compile; nor do other devices,
     nor anything under PHILOXINIT_COMPILE=0."""
     req = Request(Dist.UNIFORM, Params(a=0.0, b=1.0), 1, 0, 0, (1000,), (1,), 0)
-    chunk_for = _fallback_compiled.chunk_for
+
+    def chunk_for(*args):
+        return _fallback_compiled.chunk_for(*args, _fallback._chunk_values)
+
     monkeypatch.delenv("PHILOXINIT_COMPILE", raising=False)
     assert chunk_for(req, torch.float32, torch.device("cpu"), _fallback_compiled.MIN_ELEMENTS - 1, 64) is None
     assert chunk_for(req, torch.float32, torch.device("meta"), _fallback_compiled.MIN_ELEMENTS, 64) is None

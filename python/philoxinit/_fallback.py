@@ -259,7 +259,9 @@ def fill(tensor: torch.Tensor, req: Request) -> None:
     if start is None:
         _fill_gathered(out, req)
     else:
-        compiled = _fallback_compiled.chunk_for(req, tensor.dtype, tensor.device, n, COMPILED_CHUNK_BLOCKS)
+        compiled = _fallback_compiled.chunk_for(
+            req, tensor.dtype, tensor.device, n, COMPILED_CHUNK_BLOCKS, _chunk_values
+        )
         _fill_range(out, req, start, compiled)
     if not tensor.is_contiguous():
         tensor.copy_(out.view(tensor.shape))

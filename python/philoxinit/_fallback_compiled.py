@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from typing import Callable
 
 import torch
 
@@ -26,9 +27,7 @@ MIN_ELEMENTS = 1 << 22
 _OPTIONS = {"cpp.enable_floating_point_contract_flag": "off", "cpp.enable_unsafe_math_opt_flag": False}
 
 
-def _chunk_functions() -> dict:
-    from ._fallback import _chunk_values
-
+def _chunk_functions(_chunk_values: Callable) -> dict:
     # One function (one code object) per distribution: torch.compile's recompile limit counts per
     # function, and each one then holds only its few dtypes.
     return {
@@ -43,8 +42,8 @@ def _chunk_functions() -> dict:
 class Chunk:
     """A compiled chunk function for one distribution (and truncated-normal method)."""
 
-    def __init__(self, dist: Dist, series: bool):
-        self.eager = _chunk_functions()[(dist, series)]
+    def __init__(self, dist: Dist, series: bool, chunk_values: Callable):
+        self.eager = _chunk_functions(chunk_values)[(dist, series)]
         self.compiled = None  # torch.compile itself raises where Dynamo does not run
         self.usable: dict = {}  # dtype -> whether it compiled and matched the eager chunk
 
@@ -81,15 +80,16 @@ _chunks: dict = {}
 _steps: dict = {}
 
 
-def chunk_for(req: Request, dtype: torch.dtype, device: torch.device, n: int, blocks: int):
-    """The compiled chunk to fill n elements of ``req`` with, or None (eager)."""
+def chunk_for(req: Request, dtype: torch.dtype, device: torch.device, n: int, blocks: int, chunk_values: Callable):
+    """The compiled chunk to fill n elements of ``req`` with, or None (eager). ``chunk_values``: the
+    fallback's eager chunk function (_fallback._chunk_values), the one that gets compiled."""
     mode = os.environ.get("PHILOXINIT_COMPILE", "")
     if device.type != "cpu" or mode == "0" or (mode != "1" and n < MIN_ELEMENTS):
         return None
     key = (req.dist, bool(req.params.series))
     chunk = _chunks.get(key)
     if chunk is None:
-        chunk = _chunks[key] = Chunk(*key)
+        chunk = _chunks[key] = Chunk(*key, chunk_values)
     if blocks not in _steps:
         _steps[blocks] = torch.arange(blocks, dtype=torch.int64)
     return chunk if chunk.check(_steps[blocks], req.params, dtype) else None
