@@ -40,6 +40,7 @@ def test_bar_label_shows_fraction_of_fill_only_out_of_cache():
     small = _result(1 << 20, 1.0, 4.0, 0.5)  # in cache: only the speed-up
     big = _result(256 << 20, 1.0, 4.0, 0.8)
     assert _report.bar_label(small, 32 << 20) == "4x"
+    assert _report.bar_label(_result(1 << 20, 1.0, 122.4, 0.5), 32 << 20) == "122x"
     assert _report.bar_label(big, 32 << 20) == "4x\n80% of fill_"
     assert _report.bar_label(big, 512 << 20) == "4x"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from typing import Optional, Sequence
 
 from ._measure import MIN_RUN_S, PARALLEL_GRAIN, RAMP_S, REPEATS, SETTLE_S, SLOW_CALL_S, SLOW_RUNS, Result
@@ -117,11 +118,18 @@ def _mib(nbytes: int) -> str:
     return f"{nbytes / (1 << 20):.3g} MiB"
 
 
+def _case_label(name: str) -> str:
+    """A case name in lines narrow enough for its group of bars: the function, then its arguments."""
+    function, _, args = name.partition("(")
+    return "\n".join([function, *textwrap.wrap(args.rstrip(")").replace(",", " "), 16)])
+
+
 def bar_label(r: Result, out_of_cache_from: int) -> str:
     """The label over philoxinit's bar: its speed-up over torch.nn.init, and its fraction of fill_
     where the tensor is larger than ``out_of_cache_from`` bytes (in cache the two are bounded by
     different things, and the ratio says nothing about memory)."""
-    lines = [f"{r.speedup:.2g}x" if math.isfinite(r.speedup) else "-"]
+    speedup = r.speedup
+    lines = ["-" if not math.isfinite(speedup) else f"{speedup:.2g}x" if speedup < 10 else f"{speedup:.0f}x"]
     if r.nbytes > out_of_cache_from and math.isfinite(r.of_fill):
         lines.append(f"{r.of_fill:.0%} of fill_")
     return "\n".join(lines)
@@ -160,7 +168,7 @@ def plot(results: Sequence[Result], path: str, title: str = "", llc_bytes: Optio
         ax.set_ylabel("GB/s (log)")
         ax.set_title(f"{'x'.join(map(str, size))}", fontsize=10, loc="left")
         ax.set_xticks(range(len(labels)))
-        ax.set_xticklabels([f"{name.replace('(', chr(10) + '(')}\n{dtype}" for name, dtype in labels], fontsize=7)
+        ax.set_xticklabels([f"{_case_label(name)}\n{dtype}" for name, dtype in labels], fontsize=7)
         ax.grid(axis="y", which="major", alpha=0.3)
     axes[0, 0].legend(loc="upper right", fontsize=8, ncol=len(IMPLS))
     where = f"the last-level cache ({_mib(llc_bytes)})" if llc_bytes else f"{_mib(bound)} (cache size unknown)"
