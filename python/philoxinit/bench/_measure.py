@@ -50,7 +50,7 @@ MIN_RUN_S = 0.005
 # the table marks it.
 SLOW_CALL_S = 0.25
 # Pause before each timed run (not timed): after a torch parallel op its OpenMP workers spin for a
-# while and take cores from the next call, whoever's it is, which slows that call by a large factor.
+# while and take cores from the next call, whoever's it is, and slow it.
 # Only tensors torch splits across threads need it (at least its grain size, 32768 elements):
 # below that a pause only leaves caches and predictors cold for the first calls of the run, which
 # then cost many times a warm call.
