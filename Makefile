@@ -4,9 +4,9 @@
 #
 # The wheel's C++ compiler is zig's clang (the `ziglang` package, installed into the environment
 # below) against glibc 2.28 with a static libc++, so the wheel installs wherever torch's own
-# manylinux_2_28 wheels do. Another CPython: make wheel PYTHON=python3.12 VENV=.venv-312
+# manylinux_2_28 wheels do. Another CPython: make wheel PYTHON=python3.12 (its own .venv-python3.12).
 PYTHON ?= python3
-VENV   ?= .venv
+VENV   ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 ZIGLANG ?= ziglang==0.17.1
@@ -68,5 +68,27 @@ timm: wheelhouse/.built
 	else echo "timm: skipped: $(TIMM_TORCH) cannot be installed here"; fi
 	rm -rf .venv-timm
 
+# The suite under the lowest torch philoxinit supports (pyproject.toml) and the newest these machines
+# allow, each in a fresh environment beside the same wheel (torch pinned: the extras cannot move
+# it), then the bits of tools/bits_digest.py compared across them and the build environment's torch.
+# Several GB per environment (older torch downloads as a CUDA build): run by hand, not in CI.
+COMPAT_TORCH ?= 2.4.1 2.14.1
+compat: install
+	mkdir -p build/compat
+	cd build/compat && $(CURDIR)/$(BIN)/python $(CURDIR)/tools/bits_digest.py > digest-build-env.txt
+	set -e; for v in $(COMPAT_TORCH); do \
+	  env=.venv-torch$$v; rm -rf $$env; $(PYTHON) -m venv $$env; \
+	  echo "torch==$$v" > build/compat/pin-$$v.txt; \
+	  $$env/bin/pip install -q -c build/compat/pin-$$v.txt torch==$$v; \
+	  $$env/bin/pip install -q -c build/compat/pin-$$v.txt "$$(ls wheelhouse/philoxinit-*.whl)[test]"; \
+	  (cd build/compat && $(CURDIR)/$$env/bin/python $(CURDIR)/tools/bits_digest.py > digest-$$v.txt); \
+	  (cd "$$(mktemp -d)" && $(CURDIR)/$$env/bin/python -m pytest -q -p no:cacheprovider -rs \
+	    $(CURDIR)/tests > $(CURDIR)/build/compat/tests-$$v.txt 2>&1) || true; \
+	  echo "torch $$v: $$(tail -1 build/compat/tests-$$v.txt)"; \
+	done
+	cd build/compat && tail -n +2 digest-build-env.txt > expected.txt && for f in digest-*.txt; do \
+	  if tail -n +2 $$f | cmp -s - expected.txt; then echo "$$f: same bits as under $$(head -1 digest-build-env.txt)"; \
+	  else echo "$$f: BITS DIFFER"; exit 1; fi; done
+
 clean:
-	rm -rf $(VENV) .venv-smoke .venv-timm build dist wheelhouse
+	rm -rf $(VENV) .venv-smoke .venv-timm .venv-torch* build dist wheelhouse

@@ -74,8 +74,19 @@ BAD_CALLS = [
 ]
 
 
+def _torch_trunc_draws_normal_first() -> bool:
+    try:
+        tinit.trunc_normal_(torch.empty(1, dtype=torch.int64))
+    except Exception as e:  # noqa: BLE001
+        return "normal" in str(e)
+    return True
+
+
 @pytest.mark.parametrize("name,make,kwargs", BAD_CALLS, ids=[f"{c[0]}-{i}" for i, c in enumerate(BAD_CALLS)])
 def test_same_errors_and_warnings_as_torch(name, make, kwargs):
+    if name == "trunc_normal_" and not make().is_floating_point() and not _torch_trunc_draws_normal_first():
+        pytest.skip("this torch's trunc_normal_ draws through uniform_ (as 2.4 does), so its dtype error "
+                    "names check_uniform_bounds; philoxinit's names normal_kernel_cpu, as 2.13 does")
     ours = outcome(getattr(P, name), make(), **kwargs)
     theirs = outcome(getattr(tinit, name), make(), **kwargs)
     assert ours == theirs
