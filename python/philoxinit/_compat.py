@@ -3,6 +3,10 @@
 * ``torch.distributed.tensor`` is DTensor's public home from torch 2.5; torch 2.4 has the same
   classes under ``torch.distributed._tensor``.
 * ``_StridedShard`` (FSDP2 + tensor parallel) exists from torch 2.5.
+* ``torch.nn.init.__all__`` is missing in torch 2.4.
+
+(One more difference is avoided rather than handled: torch 2.4's ``torch.library.custom_op``
+cannot read string annotations, so _ops.py does not use ``from __future__ import annotations``.)
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ def placement_types():
 
 
 def nn_init_names() -> Tuple[str, ...]:
-    """The public functions of ``torch.nn.init`` (its ``__all__``, which torch < 2.5 lacks)."""
+    """The public functions of ``torch.nn.init`` (its ``__all__``, which torch 2.4 lacks)."""
     import inspect
 
     init = torch.nn.init
