@@ -8,14 +8,15 @@ import torch
 import torch.nn.init as tinit
 
 import philoxinit as P
+from philoxinit._compat import nn_init_names
 
 
 def test_every_torch_name_exists():
-    missing = [n for n in tinit.__all__ if not hasattr(P, n)]
+    missing = [n for n in nn_init_names() if not hasattr(P, n)]
     assert missing == []
 
 
-@pytest.mark.parametrize("name", tinit.__all__)
+@pytest.mark.parametrize("name", nn_init_names())
 def test_positional_parameters_and_defaults_match(name):
     ours = inspect.signature(getattr(P, name)).parameters
     theirs = inspect.signature(getattr(tinit, name)).parameters
@@ -125,8 +126,19 @@ BAD_CALLS = [
 ]
 
 
+def _torch_trunc_draws_normal_first() -> bool:
+    try:
+        tinit.trunc_normal_(torch.empty(1, dtype=torch.int64))
+    except Exception as e:  # noqa: BLE001
+        return "normal" in str(e)
+    return True
+
+
 @pytest.mark.parametrize("name,make,kwargs", BAD_CALLS, ids=[f"{c[0]}-{i}" for i, c in enumerate(BAD_CALLS)])
 def test_same_errors_and_warnings_as_torch(name, make, kwargs):
+    if name == "trunc_normal_" and not make().is_floating_point() and not _torch_trunc_draws_normal_first():
+        pytest.skip("this torch's trunc_normal_ draws through uniform_ (as 2.4 does), so its dtype error "
+                    "names check_uniform_bounds; philoxinit's names normal_kernel_cpu, as 2.13 does")
     ours = outcome(getattr(P, name), make(), **kwargs)
     theirs = outcome(getattr(tinit, name), make(), **kwargs)
     assert ours == theirs

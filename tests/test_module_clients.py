@@ -25,6 +25,8 @@ def _import(name):
 @pytest.fixture(scope="module")
 def transformers():
     tf = _import("transformers")
+    if not tf.utils.is_torch_available():
+        pytest.skip(f"this transformers ({tf.__version__}) does not support torch {torch.__version__}")
     tf.logging.set_verbosity_error()
     return tf
 

@@ -42,21 +42,47 @@ void fill_range_scalar(const void* request, int64_t begin, int64_t end, bool /*s
 enum class Isa { Scalar = 0, Vec128 = 1, Avx2 = 2, Avx512 = 3 };
 constexpr const char* kIsaNames[] = {"scalar", "vec128", "avx2", "avx512"};
 
+#if defined(PXI_HAVE_X86_SIMD)
+// CPUID and XGETBV read directly: __builtin_cpu_supports depends on the compiler's runtime
+// (libgcc's or compiler-rt's CPU model), and zig's compiler-rt, which the release wheel links,
+// reports no feature at all. An ISA counts only when the OS also saves its registers (XCR0).
+struct X86Features {
+  bool avx2 = false;    // AVX2 + F16C, YMM state enabled
+  bool avx512 = false;  // AVX-512 F/BW/DQ/VL, ZMM and opmask state enabled
+};
+
+X86Features detect_x86() {
+  X86Features f;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool f16c = c & bit_F16C;
+  if (!(c & bit_OSXSAVE) || !(c & bit_AVX)) return f;
+  unsigned xcr0_lo = 0, xcr0_hi = 0;
+  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  const bool ymm = (xcr0_lo & 0x6) == 0x6;    // SSE + AVX state
+  const bool zmm = (xcr0_lo & 0xe6) == 0xe6;  // + opmask, ZMM0-15 upper halves, ZMM16-31
+  if (__get_cpuid_max(0, nullptr) < 7) return f;
+  __cpuid_count(7, 0, a, b, c, d);
+  f.avx2 = ymm && f16c && (b & bit_AVX2);
+  f.avx512 = zmm && (b & bit_AVX512F) && (b & bit_AVX512BW) && (b & bit_AVX512DQ) &&
+             (b & bit_AVX512VL);
+  return f;
+}
+#endif
+
 bool supported(Isa isa) {
   switch (isa) {
     case Isa::Scalar:
     case Isa::Vec128: return true;
 #if defined(PXI_HAVE_X86_SIMD)
     case Isa::Avx2: {
-      __builtin_cpu_init();
-      unsigned a = 0, b = 0, c = 0, d = 0;
-      const bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
-      return f16c && __builtin_cpu_supports("avx2");
+      static const X86Features f = detect_x86();
+      return f.avx2;
     }
-    case Isa::Avx512:
-      __builtin_cpu_init();
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    case Isa::Avx512: {
+      static const X86Features f = detect_x86();
+      return f.avx512;
+    }
 #else
     default: return false;
 #endif

@@ -1,5 +1,6 @@
-// The CUDA backend as plain C++ functions (no CUDA headers), implemented in kernels.cu.
-// None of these throws except fill(), which throws std::runtime_error with the CUDA error string.
+// The CUDA backend as plain C++ functions (no CUDA headers), implemented in launcher.cpp over the
+// CUDA driver API. None of these throws except fill(), which throws std::runtime_error with the
+// driver's error name and text.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -11,19 +12,21 @@
 namespace philoxinit {
 namespace cudafill {
 
-// Devices the CUDA runtime sees; 0 with *error set when there is no driver, no device, or a driver
-// older than the runtime.
+// Devices the CUDA driver sees; 0 with *error set when there is no driver (libcuda.so.1) or no
+// device.
 int device_count(std::string* error);
+// The CUDA version of the toolkit the kernels were compiled with (e.g. 13000): there is no CUDA
+// runtime library, the kernels load through the driver.
 int runtime_version();
-int driver_version();  // 0 without a driver
-// Whether this build has a kernel image (or PTX) that loads on the device.
+int driver_version();  // cuDriverGetVersion, 0 without a driver
+// Whether this build has a kernel image (or PTX) that loads on the device (and its driver).
 bool device_supported(int device, std::string* error);
 // The architectures the kernels were compiled for, as CMake lists them (e.g. "80-real;90-real").
 const char* compiled_architectures();
 
 // Fills coalesced, non-empty requests on `device`, enqueued on `stream` (a cudaStream_t as an
 // integer). Never synchronizes; safe to call during CUDA graph capture once the device has been
-// used outside a capture (see kernels.cu).
+// used outside a capture (see launcher.cpp).
 void fill(const std::vector<FillRequest>& requests, int device, uintptr_t stream);
 
 // Blocks per grid for `items` items at `threads_per_block`, given what is resident per SM.

@@ -1,5 +1,5 @@
 // The CUDA entry points of philoxinit._C when the CUDA kernels are compiled in. Plain C++: the
-// CUDA runtime is reached only through cuda_api.h (kernels.cu).
+// CUDA driver is reached only through cuda_api.h (launcher.cpp).
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 

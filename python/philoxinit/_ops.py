@@ -11,8 +11,7 @@ A ``torch.Generator`` cannot enter a graph: under compile pass ``seed=`` (or nei
 drawn from torch's default generator when the compiled code runs, as in eager).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: torch 2.4's custom_op cannot read string annotations.
 from typing import Optional, Sequence
 
 import torch

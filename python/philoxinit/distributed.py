@@ -34,7 +34,7 @@ from typing import List, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from . import _backend
+from . import _backend, _compat
 from ._keys import resolve_key
 from ._request import Dist, Params, Request, row_major_strides, through_real_view
 from ._validate import check_layout
@@ -49,11 +49,8 @@ def is_dtensor(tensor) -> bool:
     """True for a ``torch.distributed.tensor.DTensor`` (without importing torch.distributed eagerly)."""
     if type(tensor) in (torch.Tensor, torch.nn.Parameter):  # the common case, without an import
         return False
-    try:
-        from torch.distributed.tensor import DTensor
-    except ImportError:  # torch built without distributed support
-        return False
-    return isinstance(tensor, DTensor)
+    DTensor = _compat.dtensor_class()
+    return DTensor is not None and isinstance(tensor, DTensor)
 
 
 # ---- which global indices a rank holds -----------------------------------------------------------
@@ -92,12 +89,7 @@ def _merge(runs: List[Run]) -> List[Run]:
 
 def local_runs(global_shape: Sequence[int], mesh_shape: Sequence[int], coordinate: Sequence[int], placements) -> List[List[Run]]:
     """For each tensor dim, the runs of global indices this mesh coordinate holds, in local order."""
-    from torch.distributed.tensor.placement_types import Partial, Replicate, Shard
-
-    try:
-        from torch.distributed.tensor.placement_types import _StridedShard
-    except ImportError:  # pragma: no cover - older torch
-        _StridedShard = ()
+    Partial, Replicate, Shard, _StridedShard = _compat.placement_types()
     ndim = len(global_shape)
     runs: List[List[Run]] = [[(0, int(n))] if n else [] for n in global_shape]
     for mesh_dim, p in enumerate(placements):
