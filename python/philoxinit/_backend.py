@@ -66,13 +66,13 @@ def _cuda_usable() -> bool:
     """Compiled CUDA kernels, a driver and a device (ROCm builds of torch also say "cuda": no)."""
     if _C is None or getattr(torch.version, "hip", None):
         return False
-    return bool(getattr(_C, "cuda_available", lambda: False)())
+    return _C.cuda_available()
 
 
 def _cuda_device_supported(device: torch.device) -> bool:
     """Whether the kernels load on this GPU (its architecture, or a PTX it can JIT, is compiled in)."""
     index = device.index if device.index is not None else torch.cuda.current_device()
-    return bool(getattr(_C, "cuda_device_supported", lambda i: True)(index))
+    return _C.cuda_device_supported(index)
 
 
 def _cuda_reason() -> str:
@@ -81,10 +81,10 @@ def _cuda_reason() -> str:
         return "ROCm build of torch"
     if _C is None:
         return f"compiled extension not importable ({_IMPORT_ERROR})"
-    info = getattr(_C, "cuda_info", lambda: {})()
-    if not info.get("compiled", False):
+    info = _C.cuda_info()
+    if not info["compiled"]:
         return "extension built without CUDA"
-    return f"CUDA kernels compiled ({', '.join(info.get('architectures', []))}) but unusable: {info.get('error')}"
+    return f"CUDA kernels compiled ({', '.join(info['architectures'])}) but unusable: {info['error']}"
 
 
 def _compiled_cuda(device: torch.device) -> Tuple[bool, str]:
