@@ -72,13 +72,8 @@ inline void coalesce(FillRequest& r) {
   r.ndim = out;
 }
 
-inline int element_size(DType t) {
-  switch (t) {
-    case DType::Float64: return 8;
-    case DType::Float16:
-    case DType::BFloat16: return 2;
-    default: return 4;
-  }
+constexpr int element_size(DType t) {
+  return t == DType::Float64 ? 8 : (t == DType::Float16 || t == DType::BFloat16) ? 2 : 4;
 }
 
 // Words of the Philox block each element reads: 4 elements per block, float64 2.

@@ -102,9 +102,6 @@ PXI_HD SharedRounds shared_rounds(uint32_t c1, uint32_t c2, uint32_t c3, const R
   return SharedRounds{c3 ^ rk.k[0][1], x1 ^ rk.k[1][0], hi0 ^ rk.k[1][1], lo0};
 }
 
-// True when blocks b .. b + n - 1 (n >= 1) all have the high word of b: no carry out of the low word.
-PXI_HD bool same_high_word(uint64_t b, uint64_t n) { return (b & 0xffffffffu) <= 0xffffffffu - (n - 1); }
-
 // Rounds 0 and 1 of blocks that share counter words 1..3 (s from shared_rounds): c0 holds counter
 // word 0 on entry; all four words hold the state after round 1 on return. The same bits as
 // philox_round twice. Lane types may overload it (multi.h runs it part by part).

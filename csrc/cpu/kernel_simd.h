@@ -32,10 +32,6 @@ PXI_L U bf16_rounded(U u) {
   return (u + U(0x7fffu) + ((u >> 16) & U(1u))) & U(0xffff0000u);
 }
 
-constexpr int element_size_of(DType t) {
-  return t == DType::Float64 ? 8 : (t == DType::Float16 || t == DType::BFloat16) ? 2 : 4;
-}
-
 // Where a batch's vectors go: memory at p, with ordinary or non-temporal stores.
 template <class Isa>
 struct Sink {
@@ -131,7 +127,7 @@ struct Fill {
                                                const RoundKeys& rk, uint64_t r_stream,
                                                const Prepared32& p32, const Prepared64& p64, bool stream) {
     constexpr int kElems = (kType == DType::Float64 ? 2 : 4) * L;  // per iteration
-    constexpr int kSize = element_size_of(kType);
+    constexpr int kSize = element_size(kType);
     using T = typename std::conditional<kSize == 8, uint64_t,
                                         typename std::conditional<kSize == 4, uint32_t, uint16_t>::type>::type;
     // A batch's values go through this buffer when they cannot be stored in place: runs with one
@@ -161,7 +157,7 @@ struct Fill {
   static void run(const FillRequest& r, const Run& run, bool stream) {
     constexpr int kPerBlock = kType == DType::Float64 ? 2 : 4;
     constexpr int kElems = kPerBlock * L;  // elements per iteration
-    constexpr int kSize = element_size_of(kType);
+    constexpr int kSize = element_size(kType);
     const uint64_t g0 = run.global;
     int64_t head = static_cast<int64_t>((kPerBlock - g0 % kPerBlock) % kPerBlock);
     if (head > run.count) head = run.count;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../request_tuple.h"
+#include "kernel_list.h"
 #include "table.h"
 #include "thread_fill.h"
 
@@ -67,26 +68,20 @@ void run_grid(const Table<P>& t, uint64_t grid, uint64_t block, HostStore& s) {
     for (uint64_t i = 0; i < block; ++i) thread_fill<D, T>(t, b * block + i, threads, s);
 }
 
+// The table a kernel of parameter type P reads (Prepared64: float64 launches).
+template <class P>
+const Table<P>& table_of(const Launch& l);
+template <>
+const Table32& table_of<Prepared32>(const Launch& l) { return *l.table32; }
+template <>
+const Table64& table_of<Prepared64>(const Launch& l) { return *l.table64; }
+
+// The same (distribution, dtype) list the CUDA kernels are defined from (kernel_list.h).
 void run_launch(const Launch& l, uint64_t grid, uint64_t block, HostStore& s) {
-  const Table32& t = *l.table32;
-  switch (l.dist) {
-    case Dist::Bits: return run_grid<Dist::Bits, DType::Bits32>(t, grid, block, s);
-#define PXI_CASE(D)                                                                   \
-  case D:                                                                             \
-    switch (l.dtype) {                                                                \
-      case DType::Float32: return run_grid<D, DType::Float32>(t, grid, block, s);     \
-      case DType::Float16: return run_grid<D, DType::Float16>(t, grid, block, s);     \
-      case DType::BFloat16: return run_grid<D, DType::BFloat16>(t, grid, block, s);   \
-      case DType::Float64: return run_grid<D, DType::Float64>(*l.table64, grid, block, s); \
-      default: break;                                                                 \
-    }                                                                                 \
-    break;
-    PXI_CASE(Dist::Uniform)
-    PXI_CASE(Dist::Normal)
-    PXI_CASE(Dist::TruncNormal)
-#undef PXI_CASE
-    case Dist::TruncNormalCentral: break;  // the CPU kernels' own kind: requests never carry it
-  }
+#define PXI_EMULATE(NAME, D, T, P) \
+  if (l.dist == D && l.dtype == T) return run_grid<D, T>(table_of<P>(l), grid, block, s);
+  PXI_CUDA_KERNELS(PXI_EMULATE)
+#undef PXI_EMULATE
   throw std::invalid_argument("philoxinit: no kernel for this distribution and dtype");
 }
 
