@@ -15,7 +15,7 @@ ZIGLANG ?= ziglang==0.17.1
 ZIG_TARGET ?= $(shell uname -m)-linux-gnu.2.28
 SOURCES := pyproject.toml CMakeLists.txt $(shell find csrc python -type f -not -name '*.pyc' -not -name '*.so' 2>/dev/null)
 
-.PHONY: install wheel test bench smoke timm-triton stacks compat clean
+.PHONY: install wheel test lint bench smoke timm-triton stacks compat clean
 
 # The build tools (the wheel needs no torch to build): auditwheel, and the compiler.
 $(BIN)/python:
@@ -48,6 +48,12 @@ install: $(VENV)/.installed
 
 test: install
 	$(BIN)/python -m pytest -q tests
+
+# ruff's rules and settings are in pyproject.toml; the version is pinned so a new ruff adds no rule.
+RUFF ?= ruff==0.17.6
+lint: | $(BIN)/python
+	$(BIN)/pip install -q $(RUFF)
+	$(BIN)/ruff check .
 
 bench: install
 	$(BIN)/python -m philoxinit bench

@@ -114,7 +114,7 @@ def single_tensor_table(gib: float, runs: int, paths, dtypes):
                     ours_ms = time_ms(lambda: ours(t), runs)
                 row[path] = dict(gbs=nbytes / ours_ms / 1e6, of_fill=fill_ms / ours_ms, vs_torch=torch_ms / ours_ms)
             rows.append(row)
-        del t
+        t = None  # the GiB goes back before the next dtype's
         torch.cuda.empty_cache()
     return rows
 

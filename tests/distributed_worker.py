@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import sys
 import traceback
 
@@ -236,7 +235,7 @@ def init_weights(model: nn.Module) -> None:
     """A torch-style init through philoxinit's functions; the key of every call comes from torch's
     default generator, so this also checks that every rank advances it alike."""
     with torch.no_grad():
-        for name, mod in model.named_modules():
+        for mod in model.modules():
             if isinstance(mod, nn.Linear):
                 philoxinit.kaiming_uniform_(mod.weight, a=math.sqrt(5))
                 if mod.bias is not None:

@@ -9,7 +9,6 @@ ValueError names the argument (docs/contract.md, DESIGN section 3).
 from __future__ import annotations
 
 import math
-import os
 import warnings
 
 import numpy as np

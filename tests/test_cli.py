@@ -150,8 +150,9 @@ def test_bench_bad_arguments(args, capsys):
 def test_info_json(capsys):
     assert cli.main(["info", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    import philoxinit
     import torch
+
+    import philoxinit
 
     assert d["philoxinit"] == philoxinit.__version__
     assert d["torch"] == torch.__version__

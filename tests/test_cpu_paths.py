@@ -13,7 +13,7 @@ import reference
 import torch
 
 import philoxinit as P
-from philoxinit._request import DTYPE_CODES, Dist, Params, Request, row_major_strides
+from philoxinit._request import Dist, Params, Request, row_major_strides
 
 _C = pytest.importorskip("philoxinit._C")
 

@@ -130,7 +130,7 @@ def test_emulated_grid_matches_cpu(dist, dtype, shape):
 @pytest.mark.parametrize("dtype", [torch.int32] + ([torch.uint32] if hasattr(torch, "uint32") else []), ids=str)
 @pytest.mark.parametrize("shape", [(1,), (7,), (33,), (6, 5), (2, 3, 4, 5)], ids=str)
 def test_emulated_bits_match_cpu(dtype, shape):
-    for name, (base, view) in layouts(shape, dtype).items():
+    for base, view in layouts(shape, dtype).values():
         req = request_for("bits", view, seed=0xDEADBEEF, stream=3, offset=5)
         for grid, block in GRIDS:
             cpu, emu, stats = run_both([(base, view, req)], grid, block)
@@ -154,7 +154,7 @@ def test_emulated_bits_match_cpu(dtype, shape):
 )
 @pytest.mark.parametrize("dist", ["uniform", "normal", "trunc"])
 def test_emulated_shards_match_cpu(dist, dtype, local, global_shape, global_offset):
-    for name, (base, view) in layouts(local, dtype).items():
+    for base, view in layouts(local, dtype).values():
         req = request_for(dist, view, seed=11, stream=2, offset=9, global_shape=global_shape,
                           global_offset=global_offset)
         for grid, block in [(1, 1), (2, 5), (4, 64)]:

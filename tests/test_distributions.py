@@ -2,7 +2,6 @@
 bounds in every dtype, and compiled == fallback bits."""
 
 import math
-import os
 
 import numpy as np
 import pytest

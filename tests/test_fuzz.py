@@ -23,12 +23,12 @@ import warnings
 
 import numpy as np
 import pytest
+import reference as ref
 import torch
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 import philoxinit as P
-import reference as ref
 from philoxinit import _backend
 
 U64 = (1 << 64) - 1

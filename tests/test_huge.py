@@ -13,10 +13,10 @@ import os
 
 import numpy as np
 import pytest
+import reference as ref
 import torch
 
 import philoxinit as P
-import reference as ref
 
 N = (1 << 31) + 3
 KEY, STREAM, OFFSET = 0x9E3779B97F4A7C15, 11, 5

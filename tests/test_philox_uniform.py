@@ -4,10 +4,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import reference as ref
 import torch
 
 import philoxinit as P
-import reference as ref
 
 KAT = Path(__file__).parent / "data" / "philox4x32_10.txt"
 

@@ -340,12 +340,12 @@ def emit(log_fit, reg_fit, sc_fit, phi_fit):
                    f"PXI_TABLE {ct} kP{i}_{s}[] = {{" + ", ".join(c_lit(c, prec) for c in r["P"]) + "};",
                    f"constexpr int kP{i}_{s}_len = {len(r['P'])};"]
         sc = sc_fit[prec]
-        py += [f"# Box-Muller: sin(phi) = phi + phi*(z*S(z)), cos(phi) = (1 - z/2) + z^2*K(z), z = phi^2",
+        py += ["# Box-Muller: sin(phi) = phi + phi*(z*S(z)), cos(phi) = (1 - z/2) + z^2*K(z), z = phi^2",
                f"{P}_SIN = (" + ", ".join(f"_h('{hex_of(c, prec)}')" for c in sc["SIN"]) + ",)",
                f"{P}_COS = (" + ", ".join(f"_h('{hex_of(c, prec)}')" for c in sc["COS"]) + ",)",
                f"{P}_OCTANT_SHIFT = {OCTANT_SHIFT[prec]}",
                f"{P}_ANGLE_STEP = _h('{hex_of(sc['STEP'], prec)}')  # pi/4 rounded, * 2^-OCTANT_SHIFT"]
-        hd += [f"// Box-Muller: sin(phi) = phi + phi*(z*S(z)), cos(phi) = (1 - z/2) + z^2*K(z), z = phi^2",
+        hd += ["// Box-Muller: sin(phi) = phi + phi*(z*S(z)), cos(phi) = (1 - z/2) + z^2*K(z), z = phi^2",
                f"PXI_TABLE {ct} kSin_{s}[] = {{" + ", ".join(c_lit(c, prec) for c in sc["SIN"]) + "};",
                f"PXI_TABLE {ct} kCos_{s}[] = {{" + ", ".join(c_lit(c, prec) for c in sc["COS"]) + "};",
                f"constexpr int kOctantShift_{s} = {OCTANT_SHIFT[prec]};",

@@ -53,7 +53,7 @@ def _mills(t):
         for k in range(_C.PHI_CF_TERMS, 0, -1):
             r = k / (t + r)
         return 1.0 / (t + r)
-    for a, b, c, coeffs in zip(_C.PHI_A, _C.PHI_B, _C.PHI_C, _C.PHI_M):
+    for _a, b, c, coeffs in zip(_C.PHI_A, _C.PHI_B, _C.PHI_C, _C.PHI_M):
         if t < b:
             u = t - c
             p = coeffs[0]

@@ -9,6 +9,7 @@ import time
 from .experiment import ACTIVATIONS, DEFAULT_SCHEMES, SCHEMES, gain_for, measure, train
 from .report import _figure, format_table, format_train_table, plot_propagation, plot_training
 
+
 def _parser():
     p = argparse.ArgumentParser(
         prog="python -m philoxinit demo",

@@ -222,10 +222,10 @@ def measure(
             x = torch.empty(batch, widths[0], dtype=dtype)
         P.normal_(x, 0.0, 1.0, seed=layer_seed(seed, 0))
         weights = []
-        for l in range(1, depth + 1):
-            shape = (widths[l], widths[l - 1], 3, 3) if conv else (widths[l], widths[l - 1])
+        for k in range(1, depth + 1):
+            shape = (widths[k], widths[k - 1], 3, 3) if conv else (widths[k], widths[k - 1])
             w = torch.empty(shape, dtype=dtype)
-            init_weight(w, scheme, activation, layer_seed(seed, l), negative_slope, gain)
+            init_weight(w, scheme, activation, layer_seed(seed, k), negative_slope, gain)
             weights.append(w)
 
     x.requires_grad_(True)
@@ -341,18 +341,18 @@ def train(
     dims = [in_dim] + [width] * (depth - 1) + [classes]
     params = []
     with torch.no_grad():
-        for l in range(1, depth + 1):
-            w = torch.empty(dims[l], dims[l - 1], dtype=dtype)
-            init_weight(w, scheme, activation, layer_seed(seed, l), negative_slope, gain)
-            b = torch.zeros(dims[l], dtype=dtype)
+        for k in range(1, depth + 1):
+            w = torch.empty(dims[k], dims[k - 1], dtype=dtype)
+            init_weight(w, scheme, activation, layer_seed(seed, k), negative_slope, gain)
+            b = torch.zeros(dims[k], dtype=dtype)
             params += [w.requires_grad_(True), b.requires_grad_(True)]
     act = _activation_fn(activation, negative_slope)
 
     def forward(x):
         h = x
-        for l in range(depth):
-            h = F.linear(h, params[2 * l], params[2 * l + 1])
-            if l < depth - 1:
+        for k in range(depth):
+            h = F.linear(h, params[2 * k], params[2 * k + 1])
+            if k < depth - 1:
                 h = act(h)
         return h
 

@@ -6,6 +6,7 @@ import math
 
 from .experiment import pass_ratios
 
+
 def _fmt(v):
     if v != v:
         return "nan"

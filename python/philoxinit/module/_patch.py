@@ -31,7 +31,7 @@ class _Patch(contextlib.AbstractContextManager):
     def __init__(self) -> None:
         self._swaps: Optional[Swaps] = None
 
-    def _enter(self) -> "_Patch":
+    def _enter(self) -> _Patch:
         mapping = {_TORCH_INIT[n]: getattr(_pinit, n) for n in _PATCHED_NAMES if n in _TORCH_INIT}
         mapping.update(_HELPERS)
         # the helpers are a safety net: one held elsewhere (torch.jit's table of builtins) is no caller
@@ -48,7 +48,7 @@ class _Patch(contextlib.AbstractContextManager):
             )
         return self
 
-    def __enter__(self) -> "_Patch":
+    def __enter__(self) -> _Patch:
         if self._swaps is None:
             self._enter()
         return self

@@ -300,7 +300,7 @@ def _resolve(events: list[_Event], keys: dict):
         if not writes:
             continue
         error = ev.error
-        for tg, ref in writes:
+        for _tg, ref in writes:
             if isinstance(ref, str):
                 error = f"it writes through {ref}"
         args, kwargs = (), {}

@@ -57,7 +57,7 @@ _INPLACE_DUNDERS = {
 _NOT_DATA_WRITES = {
     "requires_grad_", "share_memory_", "retain_grad", "detach_", "set_", "resize_", "resize_as_",
     "as_strided_", "squeeze_", "unsqueeze_", "t_", "transpose_", "swapdims_", "swapaxes_", "rename_",
-    "refine_names", "align_to", "pin_memory", "record_stream", "_coalesced_", "share_memory_",
+    "refine_names", "align_to", "pin_memory", "record_stream", "_coalesced_",
 }  # fmt: skip
 
 

@@ -91,7 +91,7 @@ class Swaps:
                 found += [(v, k) for k, x in list(v.items()) if id(x) in watched]
         return found  # fmt: skip
 
-    def replace_in_modules(self, mapping: dict, skip_prefix: str) -> "Swaps":
+    def replace_in_modules(self, mapping: dict, skip_prefix: str) -> Swaps:
         """``mapping``: original -> replacement, in the namespaces of modules not named ``skip_prefix*``."""
         by_id = {id(k): v for k, v in mapping.items()}
         with STATE.swap_lock:
@@ -107,7 +107,7 @@ class Swaps:
 
     # -- every holder (garbage collector) -----------------------------------------------------------
 
-    def replace_everywhere(self, mapping: dict, quiet: tuple = ()) -> "Swaps":
+    def replace_everywhere(self, mapping: dict, quiet: tuple = ()) -> Swaps:
         """``mapping``: original -> replacement, in every object that refers to an original. Holders
         that cannot be rewritten are listed in ``not_replaced``, except those of ``quiet`` functions."""
         quiet = {id(f) for f in quiet}
@@ -184,7 +184,7 @@ class Swaps:
             if id(t) not in users and what:
                 self.not_replaced.append(f"{what} held in a tuple (immutable; rebuild it after patching)")
 
-    def _do(self, undo: "_Undo", value) -> None:
+    def _do(self, undo: _Undo, value) -> None:
         self._undo.append(undo)
         undo.put(value)
 
@@ -200,7 +200,7 @@ class Swaps:
     def _set_cell(self, cell, value) -> None:
         self._do(_Undo("cell", cell, None, cell.cell_contents), value)
 
-    def set_attr(self, obj, name: str, value) -> "Swaps":
+    def set_attr(self, obj, name: str, value) -> Swaps:
         self._set_item(obj.__dict__, name, value)
         return self
 
