@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of issues 4 and 24, in one go (about 8 minutes on one H200; at most 12):
+# The GPU check (the CUDA kernels and the Triton path on a real GPU), in one go (about 8 minutes on one H200; at most 12):
 #   1. build and install philoxinit with the CUDA kernels required (PHILOXINIT_CUDA=ON),
 #   2. run the GPU tests (CUDA == CPU bits for every distribution, dtype, layout, batch; streams;
 #      graph capture) and the host emulation tests,
