@@ -54,6 +54,7 @@ RUFF ?= ruff==0.17.6
 lint: | $(BIN)/python
 	$(BIN)/pip install -q $(RUFF)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: install
 	$(BIN)/python -m philoxinit bench

@@ -107,8 +107,12 @@ def single_tensor_table(gib: float, runs: int, paths, dtypes):
         fill_ms = time_ms(lambda: t.fill_(0.5), runs)
         for name, (ours, theirs) in CASES.items():
             torch_ms = time_ms(lambda: theirs(t), runs)
-            row = dict(case=name, dtype=str(dtype).replace("torch.", ""), gbs_fill=nbytes / fill_ms / 1e6,
-                       gbs_torch=nbytes / torch_ms / 1e6)
+            row = dict(
+                case=name,
+                dtype=str(dtype).replace("torch.", ""),
+                gbs_fill=nbytes / fill_ms / 1e6,
+                gbs_torch=nbytes / torch_ms / 1e6,
+            )
             for path in paths:
                 with forced(path):
                     ours_ms = time_ms(lambda: ours(t), runs)
@@ -174,7 +178,9 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--tensors", type=int, default=1000)
     ap.add_argument("--paths", default="compiled,triton", help="comma-separated: compiled, triton, torch")
-    ap.add_argument("--dtypes", default="float32,bfloat16,float16,float64", help=f"comma-separated: {', '.join(DTYPES)}")
+    ap.add_argument(
+        "--dtypes", default="float32,bfloat16,float16,float64", help=f"comma-separated: {', '.join(DTYPES)}"
+    )
     ap.add_argument("--markdown", action="store_true", help="print markdown tables")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
@@ -197,7 +203,9 @@ def main(argv=None) -> int:
         hdr += [f"{path} GB/s", f"{path} x fill_", f"{path} x torch"]
     print()
     print(f"One {args.gib:g} GiB tensor, median of {args.runs} (CUDA events)")
-    line = lambda cells: (sep + sep.join(f" {c:>15} " for c in cells) + sep) if args.markdown else "".join(f"{c:>17}" for c in cells)
+    line = lambda cells: (
+        (sep + sep.join(f" {c:>15} " for c in cells) + sep) if args.markdown else "".join(f"{c:>17}" for c in cells)
+    )
     print(line(hdr))
     if args.markdown:
         print("|" + "|".join(["---"] * len(hdr)) + "|")
@@ -220,8 +228,12 @@ def main(argv=None) -> int:
     print(f"  loop of torch.nn.init      {b['loop_torch_ms']:9.3f} ms")
     for path in paths:
         p = b[path]
-        print(f"  {path:>8}: one batched call {p['batch_ms']:9.3f} ms   ({b['loop_torch_ms'] / p['batch_ms']:.1f}x the torch loop)")
-        print(f"  {path:>8}: loop of calls    {p['loop_ours_ms']:9.3f} ms   (batch {p['loop_ours_ms'] / p['batch_ms']:.1f}x faster)")
+        print(
+            f"  {path:>8}: one batched call {p['batch_ms']:9.3f} ms   ({b['loop_torch_ms'] / p['batch_ms']:.1f}x the torch loop)"
+        )
+        print(
+            f"  {path:>8}: loop of calls    {p['loop_ours_ms']:9.3f} ms   (batch {p['loop_ours_ms'] / p['batch_ms']:.1f}x faster)"
+        )
         print(f"  {path:>8}: same bits as the CPU kernels: {p['same_bits']}")
         if not p["same_bits"]:
             misses.append(f"{path} batch differs from the CPU kernels")

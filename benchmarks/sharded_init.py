@@ -90,7 +90,10 @@ def rank_main(args) -> None:
             return (lambda t, **kw: philoxinit.kaiming_uniform_(t, a=math.sqrt(5), **kw),
                     lambda t: torch.nn.init.kaiming_uniform_(t, a=math.sqrt(5)))  # fmt: skip
         if isinstance(mod, nn.Embedding):
-            return (lambda t, **kw: philoxinit.normal_(t, 0.0, 0.02, **kw), lambda t: torch.nn.init.normal_(t, 0.0, 0.02))
+            return (
+                lambda t, **kw: philoxinit.normal_(t, 0.0, 0.02, **kw),
+                lambda t: torch.nn.init.normal_(t, 0.0, 0.02),
+            )
         return (lambda t, **kw: philoxinit.ones_(t), lambda t: torch.nn.init.ones_(t))  # no random draw
 
     params = [(m, p) for m in model.modules() for p in m.parameters(recurse=False)]
@@ -128,8 +131,19 @@ def rank_main(args) -> None:
     rows = [None] * ws
     dist.all_gather_object(rows, row)
     if rank == 0:
-        print(json.dumps(dict(method=args.method, world_size=ws, params=n_params, threads=torch.get_num_threads(),
-                         backend=philoxinit.backend().name, load=os.getloadavg()[0], ranks=rows)))
+        print(
+            json.dumps(
+                dict(
+                    method=args.method,
+                    world_size=ws,
+                    params=n_params,
+                    threads=torch.get_num_threads(),
+                    backend=philoxinit.backend().name,
+                    load=os.getloadavg()[0],
+                    ranks=rows,
+                )
+            )
+        )
     dist.destroy_process_group()
 
 
@@ -150,8 +164,17 @@ def main() -> None:
         port = s.getsockname()[1]
     argv = [sys.executable, __file__, "--rank-process"] + sys.argv[1:]
     procs = [
-        subprocess.Popen(argv, env=dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(r),
-                                        WORLD_SIZE=str(args.world_size), LOCAL_RANK=str(r)))  # fmt: skip
+        subprocess.Popen(
+            argv,
+            env=dict(
+                os.environ,
+                MASTER_ADDR="127.0.0.1",
+                MASTER_PORT=str(port),
+                RANK=str(r),
+                WORLD_SIZE=str(args.world_size),
+                LOCAL_RANK=str(r),
+            ),
+        )  # fmt: skip
         for r in range(args.world_size)
     ]
     sys.exit(max(p.wait() for p in procs))

@@ -57,8 +57,10 @@ def main() -> None:
     tensor = torch.empty(shape)
     ours, theirs = getattr(philoxinit, args.fn), getattr(torch.nn.init, args.fn)
     one_run(ours, theirs, tensor, 2000)  # warm-up
-    print(f"{args.fn}(torch.empty({', '.join(map(str, shape))})), {cpu_name()}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads, {philoxinit.backend().name}")
+    print(
+        f"{args.fn}(torch.empty({', '.join(map(str, shape))})), {cpu_name()}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {philoxinit.backend().name}"
+    )
     ratios = []
     for run in range(args.runs):
         mine, torchs = one_run(ours, theirs, tensor, args.pairs)

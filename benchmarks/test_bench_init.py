@@ -25,8 +25,10 @@ def _env_list(name, default):
     return [v.strip() for v in value.split(",") if v.strip()] if value else list(default)
 
 
-SIZES = [tuple(int(n) for n in s.lower().split("x"))
-         for s in _env_list("PHILOXINIT_BENCH_SIZES", ["x".join(map(str, s)) for s in bench.SIZES])]
+SIZES = [
+    tuple(int(n) for n in s.lower().split("x"))
+    for s in _env_list("PHILOXINIT_BENCH_SIZES", ["x".join(map(str, s)) for s in bench.SIZES])
+]
 DTYPES = _env_list("PHILOXINIT_BENCH_DTYPES", bench.DTYPES)
 
 IMPLS = ("philoxinit", "torch", "fill_")
@@ -62,5 +64,4 @@ def test_init(benchmark, preallocated, case, size, dtype, impl):
     once = time.perf_counter() - start
     slow = once > SLOW_CALL_S
     iterations = 1 if slow else max(1, min(1000, math.ceil(ROUND_S / max(once, 1e-9))))
-    benchmark.pedantic(fn, args=(t,), rounds=3 if slow else 5, iterations=iterations,
-                       warmup_rounds=0 if slow else 1)
+    benchmark.pedantic(fn, args=(t,), rounds=3 if slow else 5, iterations=iterations, warmup_rounds=0 if slow else 1)

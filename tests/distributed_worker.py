@@ -138,12 +138,16 @@ def check_placements(ws: int, mesh, mesh2) -> None:
     # other dtypes, on one uneven layout
     for dtype in (torch.float64, torch.bfloat16, torch.float16):
         _check_dtensor("Shard(0) uneven 10x7", mesh, [Shard(0)], (10, 7), dtype=dtype, inits=["uniform", "normal"])
-    _check_dtensor("Shard(0) uneven 10x7", mesh, [Shard(0)], (10, 7), dtype=torch.complex64, inits=["uniform", "normal"])
+    _check_dtensor(
+        "Shard(0) uneven 10x7", mesh, [Shard(0)], (10, 7), dtype=torch.complex64, inits=["uniform", "normal"]
+    )
     # raw words
     try:
         d = distribute_tensor(torch.zeros(10, 7, dtype=torch.int32), mesh, [Shard(1)], src_data_rank=None)
         philoxinit.random_bits_(d, seed=7, stream=3, offset=11)
-        ok = torch.equal(d.full_tensor(), philoxinit.random_bits_(torch.zeros(10, 7, dtype=torch.int32), seed=7, stream=3, offset=11))
+        ok = torch.equal(
+            d.full_tensor(), philoxinit.random_bits_(torch.zeros(10, 7, dtype=torch.int32), seed=7, stream=3, offset=11)
+        )
         detail = ""
     except Exception:
         ok, detail = False, traceback.format_exc(limit=4)
@@ -291,7 +295,6 @@ def check_models(ws: int, mesh, mesh2) -> None:
     from torch.distributed.fsdp import fully_shard
     from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
 
-
     def build_fsdp():
         with torch.device("meta"):
             model = TinyTransformer()
@@ -322,7 +325,12 @@ def check_models(ws: int, mesh, mesh2) -> None:
         def build_fsdp_tp():
             with torch.device("meta"):
                 model = TinyTransformer(hidden=48)
-            plan = {"qkv": ColwiseParallel(), "proj": RowwiseParallel(), "fc1": ColwiseParallel(), "fc2": RowwiseParallel()}
+            plan = {
+                "qkv": ColwiseParallel(),
+                "proj": RowwiseParallel(),
+                "fc1": ColwiseParallel(),
+                "fc2": RowwiseParallel(),
+            }
             for b in model.blocks:
                 parallelize_module(b, mesh2["tp"], plan)
                 fully_shard(b, mesh=mesh2["dp"])
@@ -374,7 +382,10 @@ def _check_tp_bound(ws: int, mesh) -> None:
     """A column-parallel Linear's kaiming bound is the unsharded layer's: fans from the global shape."""
     from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
 
-    for style, label in ((ColwiseParallel(), "TP ColwiseParallel Linear(24, 48)"), (RowwiseParallel(), "TP RowwiseParallel Linear(48, 24)")):
+    for style, label in (
+        (ColwiseParallel(), "TP ColwiseParallel Linear(24, 48)"),
+        (RowwiseParallel(), "TP RowwiseParallel Linear(48, 24)"),
+    ):
         try:
             lin = nn.Linear(24, 48) if isinstance(style, ColwiseParallel) else nn.Linear(48, 24)
             parallelize_module(lin, mesh, style)
@@ -382,7 +393,9 @@ def _check_tp_bound(ws: int, mesh) -> None:
             bound = 1 / math.sqrt(lin.in_features)  # gain sqrt(2 / (1 + 5)) * sqrt(3 / fan_in)
             full = lin.weight.detach().full_tensor()
             ref = philoxinit.kaiming_uniform_(torch.empty(lin.out_features, lin.in_features), a=math.sqrt(5), seed=3)
-            ok = _bitwise_equal(full, ref) and float(full.abs().max()) <= bound and float(full.abs().max()) > 0.9 * bound
+            ok = (
+                _bitwise_equal(full, ref) and float(full.abs().max()) <= bound and float(full.abs().max()) > 0.9 * bound
+            )
             detail = ""
         except Exception:
             ok, detail = False, traceback.format_exc(limit=4)

@@ -21,9 +21,7 @@ def test_positional_parameters_and_defaults_match(name):
     ours = inspect.signature(getattr(P, name)).parameters
     theirs = inspect.signature(getattr(tinit, name)).parameters
     positional = lambda ps: [  # noqa: E731
-        (p.name, p.default)
-        for p in ps.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        (p.name, p.default) for p in ps.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     assert positional(ours) == positional(theirs)
     extra = [p for p in ours.values() if p.name not in theirs]
@@ -137,8 +135,10 @@ def _torch_trunc_draws_normal_first() -> bool:
 @pytest.mark.parametrize("name,make,kwargs", BAD_CALLS, ids=[f"{c[0]}-{i}" for i, c in enumerate(BAD_CALLS)])
 def test_same_errors_and_warnings_as_torch(name, make, kwargs):
     if name == "trunc_normal_" and not make().is_floating_point() and not _torch_trunc_draws_normal_first():
-        pytest.skip("this torch's trunc_normal_ draws through uniform_ (as 2.4 does), so its dtype error "
-                    "names check_uniform_bounds; philoxinit's names normal_kernel_cpu, as 2.13 does")
+        pytest.skip(
+            "this torch's trunc_normal_ draws through uniform_ (as 2.4 does), so its dtype error "
+            "names check_uniform_bounds; philoxinit's names normal_kernel_cpu, as 2.13 does"
+        )
     ours = outcome(getattr(P, name), make(), **kwargs)
     theirs = outcome(getattr(tinit, name), make(), **kwargs)
     assert ours == theirs

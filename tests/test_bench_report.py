@@ -9,12 +9,21 @@ from philoxinit.bench import _machine, _report
 
 def _result(nbytes, philoxinit_s, torch_s, fill_s):
     case = bench.CASES[0]
-    return bench.Result(case, "float32", (nbytes // 4, 1), nbytes,
-                        bench.Timing([philoxinit_s]), bench.Timing([torch_s]), bench.Timing([fill_s]))
+    return bench.Result(
+        case,
+        "float32",
+        (nbytes // 4, 1),
+        nbytes,
+        bench.Timing([philoxinit_s]),
+        bench.Timing([torch_s]),
+        bench.Timing([fill_s]),
+    )
 
 
-@pytest.mark.parametrize("text, expected", [("48K\n", 48 << 10), ("105M", 105 << 20), ("1G", 1 << 30),
-                                            ("512", 512), ("", None), ("lots", None)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("48K\n", 48 << 10), ("105M", 105 << 20), ("1G", 1 << 30), ("512", 512), ("", None), ("lots", None)],
+)
 def test_cache_size_parses_sysfs_sizes(text, expected):
     assert _machine.cache_size(text) == expected
 

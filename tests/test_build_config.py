@@ -19,11 +19,16 @@ if shutil.which("nvcc", path=NO_TOOLKIT_PATH) is not None:
 
 
 def configure(tmp_path, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in ("CUDACXX", "CUDA_HOME", "CUDA_PATH", "PHILOXINIT_CUDA", "CXX")}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("CUDACXX", "CUDA_HOME", "CUDA_PATH", "PHILOXINIT_CUDA", "CXX")
+    }
     clean.update(PATH=NO_TOOLKIT_PATH, **env)
     return subprocess.run(
         ["cmake", "-S", str(ROOT), "-B", str(tmp_path / "build"), f"-Dpybind11_DIR={pybind11.get_cmake_dir()}"],
-        env=clean, capture_output=True, text=True, timeout=300,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

@@ -19,15 +19,15 @@ from philoxinit import bench
 def _run(*args, timeout=300):
     env = dict(os.environ)
     env.pop("PHILOXINIT_BACKEND", None)
-    return subprocess.run([sys.executable, "-m", "philoxinit", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "philoxinit", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "out.json"
-    p = _run("bench", "--quick", "--sizes", "64x64,128x96", "--repeats", "2", "--no-progress",
-             "--json", str(out))
+    p = _run("bench", "--quick", "--sizes", "64x64,128x96", "--repeats", "2", "--no-progress", "--json", str(out))
     return p, out
 
 
@@ -57,8 +57,7 @@ def test_bench_quick_json(quick_run):
             assert s["median_s"] > 0 and s["gbps"] > 0
             assert math.isclose(s["gbps"], r["bytes"] / s["median_s"] / 1e9, rel_tol=1e-9)
         assert math.isclose(r["speedup"], r["torch"]["median_s"] / r["philoxinit"]["median_s"], rel_tol=1e-9)
-        assert math.isclose(r["fraction_of_fill"], r["fill_"]["median_s"] / r["philoxinit"]["median_s"],
-                            rel_tol=1e-9)
+        assert math.isclose(r["fraction_of_fill"], r["fill_"]["median_s"] / r["philoxinit"]["median_s"], rel_tol=1e-9)
 
 
 def test_bench_prints_machine_line_and_table(quick_run):
@@ -82,8 +81,23 @@ def test_cpu_name_shows_family_and_model():
 
 def test_bench_cold_counts_page_faults(tmp_path):
     out = tmp_path / "cold.json"
-    rc = cli.main(["bench", "--cold", "--sizes", "256x256", "--repeats", "2", "--cases", "kaiming_uniform_",
-                   "--dtypes", "float32", "--no-progress", "--json", str(out)])
+    rc = cli.main(
+        [
+            "bench",
+            "--cold",
+            "--sizes",
+            "256x256",
+            "--repeats",
+            "2",
+            "--cases",
+            "kaiming_uniform_",
+            "--dtypes",
+            "float32",
+            "--no-progress",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     (r,) = json.loads(out.read_text())["results"]
     assert r["philoxinit"]["gbps"] > 0 and len(r["philoxinit"]["minor_page_faults"]) == 2
@@ -92,8 +106,22 @@ def test_bench_cold_counts_page_faults(tmp_path):
 
 def test_bench_cases_with_commas_in_their_names(tmp_path):
     out = tmp_path / "cases.json"
-    rc = cli.main(["bench", "--sizes", "64x64", "--repeats", "1", "--dtypes", "float32", "--no-progress",
-                   "--cases", "trunc_normal_(std=0.02,a=-0.04,b=0.04), kaiming_uniform_", "--json", str(out)])
+    rc = cli.main(
+        [
+            "bench",
+            "--sizes",
+            "64x64",
+            "--repeats",
+            "1",
+            "--dtypes",
+            "float32",
+            "--no-progress",
+            "--cases",
+            "trunc_normal_(std=0.02,a=-0.04,b=0.04), kaiming_uniform_",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     got = [r["case"] for r in json.loads(out.read_text())["results"]]
     assert got == ["trunc_normal_(std=0.02,a=-0.04,b=0.04)", "kaiming_uniform_"]
@@ -102,8 +130,20 @@ def test_bench_cases_with_commas_in_their_names(tmp_path):
 def test_bench_plot(tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "b.png"
-    rc = cli.main(["bench", "--sizes", "64x64", "--repeats", "1", "--cases", "kaiming_uniform_,trunc_normal_",
-                   "--no-progress", "--plot", str(png)])
+    rc = cli.main(
+        [
+            "bench",
+            "--sizes",
+            "64x64",
+            "--repeats",
+            "1",
+            "--cases",
+            "kaiming_uniform_,trunc_normal_",
+            "--no-progress",
+            "--plot",
+            str(png),
+        ]
+    )
     assert rc == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -114,8 +154,24 @@ def test_bench_backend_picks_the_path(backend, monkeypatch, tmp_path):
     machine line and the JSON then report), --backend compiled the kernels."""
     monkeypatch.setenv("PHILOXINIT_BACKEND", "")  # bench sets it: recorded here, so restored after the test
     out = tmp_path / "backend.json"
-    rc = cli.main(["bench", "--backend", backend, "--sizes", "64x64", "--repeats", "1", "--dtypes", "float32",
-                   "--cases", "kaiming_normal_", "--no-progress", "--json", str(out)])
+    rc = cli.main(
+        [
+            "bench",
+            "--backend",
+            backend,
+            "--sizes",
+            "64x64",
+            "--repeats",
+            "1",
+            "--dtypes",
+            "float32",
+            "--cases",
+            "kaiming_normal_",
+            "--no-progress",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     doc = json.loads(out.read_text())
     assert doc["machine"]["backend"] == backend and doc["settings"]["backend_forced"] == backend
@@ -131,15 +187,18 @@ def test_bench_backend_triton_on_cpu_says_it_serves_gpus(monkeypatch, capsys):
     assert os.environ["PHILOXINIT_BACKEND"] == ""  # refused before it was set
 
 
-@pytest.mark.parametrize("args", [
-    ["--sizes", "64"],
-    ["--sizes", "axb"],
-    ["--dtypes", "int8"],
-    ["--cases", "no_such_case"],
-    ["--repeats", "0"],
-    ["--backend", "no_such_backend"],
-    ["--model", "no_such_model"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sizes", "64"],
+        ["--sizes", "axb"],
+        ["--dtypes", "int8"],
+        ["--cases", "no_such_case"],
+        ["--repeats", "0"],
+        ["--backend", "no_such_backend"],
+        ["--model", "no_such_model"],
+    ],
+)
 def test_bench_bad_arguments(args, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["bench", *args])

@@ -20,8 +20,13 @@ _C = pytest.importorskip("philoxinit._C")
 ISAS = _C.cpu_isas()
 SIMD_ISAS = [i for i in ISAS if i != "scalar"]
 FLOATS = [torch.float32, torch.float64, torch.float16, torch.bfloat16]
-INT_VIEW = {torch.float32: torch.int32, torch.float64: torch.int64, torch.float16: torch.int16,
-            torch.bfloat16: torch.int16, torch.int32: torch.int32}
+INT_VIEW = {
+    torch.float32: torch.int32,
+    torch.float64: torch.int64,
+    torch.float16: torch.int16,
+    torch.bfloat16: torch.int16,
+    torch.int32: torch.int32,
+}
 # Sizes around every boundary the kernels have: Philox blocks (4, float64 2), AVX2 iterations
 # (32 elements, float64 16), AVX-512 iterations (64, float64 32).
 SIZES = [1, 2, 3, 4, 5, 7, 15, 16, 17, 31, 33, 63, 64, 65, 67, 127, 129, 191, 255, 256, 257, 300]
@@ -123,8 +128,7 @@ _CHILD = textwrap.dedent(
 def _run_child(env_isa):
     env = dict(os.environ, PHILOXINIT_ISA=env_isa)
     env.pop("PHILOXINIT_BACKEND", None)
-    return subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_env_var_forces_the_isa_and_bits_agree():
@@ -178,7 +182,7 @@ def test_unaligned_starts_and_block_offsets(isa, dtype):
             got = fill_with(isa, 1, fn, lambda: torch.empty(300, dtype=dtype), **kw)
             assert_same_bits(ref, got, f"{isa} start={start}")
             whole = fill_with(isa, 1, fn, lambda: torch.empty(400, dtype=dtype))
-            assert_same_bits(whole[start:start + 300], got, f"{isa} box vs whole, start={start}")
+            assert_same_bits(whole[start : start + 300], got, f"{isa} box vs whole, start={start}")
         for offset in (2**32 - 1, 2**32 - 7, 2**32 - 20, 2**64 - 9, 12345):
             ref = fill_with("scalar", 1, fn, lambda: torch.empty(257, dtype=dtype), offset=offset)
             got = fill_with(isa, 1, fn, lambda: torch.empty(257, dtype=dtype), offset=offset)
@@ -222,7 +226,7 @@ def test_carry_into_high_counter_word_matches_philox():
         for j in range(4):
             b = offset + j
             expect = P.philox4x32_10((b & 0xFFFFFFFF, b >> 32, 0, 0), (99, 0))
-            assert tuple(words[4 * j:4 * j + 4]) == expect, (isa, j)
+            assert tuple(words[4 * j : 4 * j + 4]) == expect, (isa, j)
 
 
 # ---- layouts -------------------------------------------------------------------------------------------
@@ -300,8 +304,9 @@ def test_threads_with_strided_and_boxed_requests():
         for threads in (2, 4):
             got = fill_with(isa, threads, _normal, lambda: torch.empty(n, n).t())
             assert_same_bits(ref, got, f"{isa} transposed threads={threads}")
-            box = fill_with(isa, threads, _normal, lambda: torch.empty(300, 500),
-                            global_shape=(n, n), global_offset=(101, 33))
+            box = fill_with(
+                isa, threads, _normal, lambda: torch.empty(300, 500), global_shape=(n, n), global_offset=(101, 33)
+            )
             whole = fill_with("scalar", 1, _normal, lambda: torch.empty(n, n))
             assert_same_bits(whole[101:401, 33:533], box, f"{isa} box threads={threads}")
 
@@ -320,8 +325,10 @@ def test_batched_requests_split_across_threads():
         _C.set_isa(isa)
         for threads in (1, 2, 4):
             tensors = [torch.empty(n, dtype=dt) for n, dt in zip(sizes, dtypes)]
-            reqs = [_request(t, Dist.UNIFORM if i % 2 else Dist.NORMAL, Params(a=-1.0, b=1.0), seed=i)
-                    for i, t in enumerate(tensors)]
+            reqs = [
+                _request(t, Dist.UNIFORM if i % 2 else Dist.NORMAL, Params(a=-1.0, b=1.0), seed=i)
+                for i, t in enumerate(tensors)
+            ]
             _C.fill_cpu([r.as_tuple(t) for r, t in zip(reqs, tensors)], threads)
             _C.set_isa("scalar")
             for i, (t, r) in enumerate(zip(tensors, reqs)):
@@ -340,8 +347,11 @@ def test_runs_with_global_step_other_than_one(dtype, step):
 
     n = 1001
     trunc = _truncation.trunc_params(0.0, 1.0, -2.0, 2.0, 64 if dtype == torch.float64 else 32)
-    for dist, params in ((Dist.UNIFORM, Params(a=-1.0, b=2.0)), (Dist.NORMAL, Params(a=0.5, b=2.0)),
-                         (Dist.TRUNC_NORMAL, trunc)):
+    for dist, params in (
+        (Dist.UNIFORM, Params(a=-1.0, b=2.0)),
+        (Dist.NORMAL, Params(a=0.5, b=2.0)),
+        (Dist.TRUNC_NORMAL, trunc),
+    ):
         req = Request(dist, params, 77, 3, (1 << 64) - 2, (n,), (step,), 5)
         for isa in ISAS:
             _C.set_isa(isa)

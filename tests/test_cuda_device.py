@@ -57,7 +57,9 @@ def views(shape, dtype, device):
         wide = shape[:-1] + (shape[-1] * 2,)
         out.append(("step2", torch.empty(wide, dtype=dtype, device=device)[..., ::2]))
     if len(shape) == 4:
-        out.append(("channels_last", torch.empty(shape, dtype=dtype, device=device).to(memory_format=torch.channels_last)))
+        out.append(
+            ("channels_last", torch.empty(shape, dtype=dtype, device=device).to(memory_format=torch.channels_last))
+        )
     return out
 
 
@@ -138,8 +140,15 @@ def _captured_requests(tensors, rng):
 def _mixed_shapes(rng, n):
     shapes = []
     for _ in range(n):
-        shapes.append(rng.choice([(rng.randint(1, 4096),), (rng.randint(1, 300), rng.randint(1, 300)),
-                                  (rng.randint(1, 64), rng.randint(1, 16), 3, 3)]))
+        shapes.append(
+            rng.choice(
+                [
+                    (rng.randint(1, 4096),),
+                    (rng.randint(1, 300), rng.randint(1, 300)),
+                    (rng.randint(1, 64), rng.randint(1, 16), 3, 3),
+                ]
+            )
+        )
     return shapes
 
 

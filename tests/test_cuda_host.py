@@ -105,7 +105,7 @@ def request_for(dist, view, *, seed, stream=0, offset=0, **kw):
     }[dist]
     with warnings.catch_warnings():  # trunc_tail: "mean is more than 2 std from [a, b]"
         warnings.simplefilter("ignore")
-        (target, req), = capture(fn, torch.empty(view.shape, dtype=view.dtype))
+        ((target, req),) = capture(fn, torch.empty(view.shape, dtype=view.dtype))
     return req
 
 
@@ -118,8 +118,13 @@ SHAPES = [(1,), (3,), (13,), (64,), (5, 7), (4, 1, 6), (2, 3, 5, 7), (3, 1, 9, 2
 def test_emulated_grid_matches_cpu(dist, dtype, shape):
     rng = random.Random(zlib.crc32(repr((dist, str(dtype), shape)).encode()))
     for name, (base, view) in layouts(shape, dtype).items():
-        req = request_for(dist, view, seed=rng.getrandbits(64), stream=rng.getrandbits(64),
-                          offset=rng.choice([0, 1, 2**32 - 1, 2**64 - 3]))
+        req = request_for(
+            dist,
+            view,
+            seed=rng.getrandbits(64),
+            stream=rng.getrandbits(64),
+            offset=rng.choice([0, 1, 2**32 - 1, 2**64 - 3]),
+        )
         for grid, block in GRIDS:
             cpu, emu, stats = run_both([(base, view, req)], grid, block)
             assert_same(cpu, emu)
@@ -155,8 +160,9 @@ def test_emulated_bits_match_cpu(dtype, shape):
 @pytest.mark.parametrize("dist", ["uniform", "normal", "trunc"])
 def test_emulated_shards_match_cpu(dist, dtype, local, global_shape, global_offset):
     for base, view in layouts(local, dtype).values():
-        req = request_for(dist, view, seed=11, stream=2, offset=9, global_shape=global_shape,
-                          global_offset=global_offset)
+        req = request_for(
+            dist, view, seed=11, stream=2, offset=9, global_shape=global_shape, global_offset=global_offset
+        )
         for grid, block in [(1, 1), (2, 5), (4, 64)]:
             cpu, emu, stats = run_both([(base, view, req)], grid, block)
             assert_same(cpu, emu)
@@ -167,7 +173,7 @@ def test_emulated_shards_match_cpu(dist, dtype, local, global_shape, global_offs
 def test_emulated_complex_matches_cpu(dtype):
     t = torch.empty(5, 6, dtype=dtype)
     for fn in (lambda x: P.normal_(x, 0.0, 1.0, seed=4), lambda x: P.uniform_(x, -1.0, 1.0, seed=4)):
-        (target, req), = capture(fn, t)
+        ((target, req),) = capture(fn, t)
         base = torch.empty(target.numel() + 4, dtype=target.dtype)
         view = base[: target.numel()].view(target.shape)
         cpu, emu, stats = run_both([(base, view, req)], 3, 32)
@@ -184,7 +190,9 @@ def test_emulated_batch_spans_several_tables():
     for i in range(n):
         dtype = rng.choice(DTYPES)
         dist = rng.choice(["uniform", "normal", "trunc"])
-        shape = rng.choice([(rng.randint(1, 40),), (rng.randint(1, 6), rng.randint(1, 9)), (2, 3, rng.randint(1, 5), 2)])
+        shape = rng.choice(
+            [(rng.randint(1, 40),), (rng.randint(1, 6), rng.randint(1, 9)), (2, 3, rng.randint(1, 5), 2)]
+        )
         name, (base, view) = rng.choice(sorted(layouts(shape, dtype).items()))
         req = request_for(dist, view, seed=rng.getrandbits(64), stream=i, offset=rng.getrandbits(20))
         pairs.append((base, view, req))

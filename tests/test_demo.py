@@ -181,9 +181,25 @@ def _check_png(path):
 def test_plots_are_valid_pngs(tmp_path):
     pytest.importorskip("matplotlib", reason="plots need matplotlib, which is not installed")
     vp, tp = tmp_path / "vp.png", tmp_path / "tr.png"
-    argv = ["--depth", "8", "--width", "32", "--batch", "16", "--plot", str(vp),
-            "--train", "--train-depth", "4", "--train-width", "16", "--train-steps", "5",
-            "--train-plot", str(tp)]
+    argv = [
+        "--depth",
+        "8",
+        "--width",
+        "32",
+        "--batch",
+        "16",
+        "--plot",
+        str(vp),
+        "--train",
+        "--train-depth",
+        "4",
+        "--train-width",
+        "16",
+        "--train-steps",
+        "5",
+        "--train-plot",
+        str(tp),
+    ]
     assert demo.main(argv) == 0
     _check_png(vp)
     _check_png(tp)

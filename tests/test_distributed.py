@@ -114,7 +114,9 @@ def test_local_runs_are_runs_not_elements():
     boxes = distributed.local_boxes(runs)
     assert boxes == [((0, 0), (4, 0), (4, 4)), ((4, 0), (12, 0), (4, 4))]
     # and on two dims at once: the Cartesian product, four boxes
-    runs = distributed.local_runs((8, 6), (2, 3), (0, 2), [_StridedShard(0, split_factor=2), _StridedShard(1, split_factor=2)])
+    runs = distributed.local_runs(
+        (8, 6), (2, 3), (0, 2), [_StridedShard(0, split_factor=2), _StridedShard(1, split_factor=2)]
+    )
     assert runs == [[(0, 2), (4, 2)], [(2, 1), (5, 1)]]
     assert len(distributed.local_boxes(runs)) == 4
 
@@ -211,17 +213,23 @@ def test_boxes_of_other_dtypes(backend_name):
         box = philoxinit.normal_(torch.empty(3, 4, dtype=dtype), seed=9, global_shape=gshape, global_offset=(2, 5))
         assert torch.equal(_bits(box), _bits(full[2:5, 5:9])), dtype
     full = philoxinit.random_bits_(torch.empty(gshape, dtype=torch.int32), seed=4)
-    box = philoxinit.random_bits_(torch.empty(2, 3, dtype=torch.int32), seed=4, global_shape=gshape, global_offset=(4, 7))
+    box = philoxinit.random_bits_(
+        torch.empty(2, 3, dtype=torch.int32), seed=4, global_shape=gshape, global_offset=(4, 7)
+    )
     assert torch.equal(box, full[4:6, 7:10])
 
 
 def test_fans_come_from_the_global_shape():
     # a column-parallel shard of Linear(64, 256): 64 of its 256 rows
-    shard = philoxinit.kaiming_uniform_(torch.empty(64, 64), a=math.sqrt(5), seed=1, global_shape=(256, 64), global_offset=(64, 0))
+    shard = philoxinit.kaiming_uniform_(
+        torch.empty(64, 64), a=math.sqrt(5), seed=1, global_shape=(256, 64), global_offset=(64, 0)
+    )
     bound = 1 / math.sqrt(64)  # torch's Linear bound: gain sqrt(2 / 6) * sqrt(3 / fan_in)
     assert 0.9 * bound < float(shard.abs().max()) <= bound
     # a row-parallel shard of Linear(256, 64): fan_in is 256, not the local 64 columns
-    shard = philoxinit.kaiming_uniform_(torch.empty(64, 64), a=math.sqrt(5), seed=1, global_shape=(64, 256), global_offset=(0, 128))
+    shard = philoxinit.kaiming_uniform_(
+        torch.empty(64, 64), a=math.sqrt(5), seed=1, global_shape=(64, 256), global_offset=(0, 128)
+    )
     bound = 1 / math.sqrt(256)
     assert 0.9 * bound < float(shard.abs().max()) <= bound
 
@@ -318,5 +326,7 @@ def test_sharded_init_equals_single_device(tmp_path, world_size, mesh_sizes):
         for want in ("Shard(0), Shard(1) 10x7", "Shard(0), Shard(0) 10x7", "_StridedShard(0, sf=2), Shard(0) 12x5",
                      "FSDP2 x TP 2x2 (meta)"):  # fmt: skip
             assert want in labels
-        fsdp_tp = [r for r in results if r["placement"] == "FSDP2 x TP 2x2 (meta)" and r["case"].startswith("state_dict")]
+        fsdp_tp = [
+            r for r in results if r["placement"] == "FSDP2 x TP 2x2 (meta)" and r["case"].startswith("state_dict")
+        ]
         assert fsdp_tp and "_StridedShard" in fsdp_tp[0]["detail"]  # FSDP2 over TP really strided-shards

@@ -41,7 +41,7 @@ def test_normal_pairs_are_independent_and_rotation_invariant():
     n = len(x)
     assert abs(np.corrcoef(x[:, 0], x[:, 1])[0, 1]) < 5 / math.sqrt(n)
     assert abs(np.corrcoef(x[:, 0] ** 2, x[:, 1] ** 2)[0, 1]) < 5 / math.sqrt(n)
-    assert stats.kstest((x ** 2).sum(1)[:500_000], "chi2", args=(2,)).pvalue > 1e-4
+    assert stats.kstest((x**2).sum(1)[:500_000], "chi2", args=(2,)).pvalue > 1e-4
     angle = np.arctan2(x[:, 1], x[:, 0])
     assert stats.kstest(angle[:500_000], "uniform", args=(-math.pi, 2 * math.pi)).pvalue > 1e-4
     # neighbouring pairs (the other half of the block, the next block) are independent too
@@ -146,7 +146,9 @@ def test_variance_scaling_truncated_normal_has_the_requested_variance():
     assert w.abs().max() <= 2 * std
 
 
-@pytest.mark.parametrize("mode,fan", [("fan_in", 30), ("fan_out", 20), ("fan_avg", 25.0), ("fan_geo_avg", math.sqrt(600))])
+@pytest.mark.parametrize(
+    "mode,fan", [("fan_in", 30), ("fan_out", 20), ("fan_avg", 25.0), ("fan_geo_avg", math.sqrt(600))]
+)
 def test_variance_scaling_modes(mode, fan):
     w = P.variance_scaling_(torch.empty(20, 30), 1.0, mode, "uniform", seed=1)
     bound = math.sqrt(3.0 / fan)

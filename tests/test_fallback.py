@@ -125,6 +125,7 @@ def test_compiled_chunks_equal_the_kernels(monkeypatch, name, dtype):
 
 def test_a_chunk_that_does_not_compile_runs_eagerly(monkeypatch):
     """torch.compile failing (no C++ compiler, say): a warning, then the eager chunk, same bits."""
+
     def broken(*args, **kwargs):
         raise RuntimeError("no compiler here")
 

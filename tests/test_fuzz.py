@@ -58,6 +58,7 @@ def isas():
 @contextlib.contextmanager
 def env(**values):
     """Set (or, for None, unset) environment variables for the duration of the block."""
+
     def put(settings):
         for k, v in settings.items():
             if v is None:
@@ -127,9 +128,7 @@ def layouts(draw, max_numel: int = 600):
     """(logical shape, build(dtype) -> (storage, view, mask)). The view is a non-overlapping view
     of ``storage``; ``mask`` is a bool tensor of the storage's shape, True exactly under the view."""
     ndim = draw(st.integers(0, 4))
-    shape = draw(
-        st.lists(st.one_of(st.integers(0, 1), st.integers(2, 9)), min_size=ndim, max_size=ndim)
-    )
+    shape = draw(st.lists(st.one_of(st.integers(0, 1), st.integers(2, 9)), min_size=ndim, max_size=ndim))
     assume(math.prod(shape) <= max_numel)
     steps = draw(st.lists(st.integers(1, 3), min_size=ndim, max_size=ndim))
     starts = draw(st.lists(st.integers(0, 2), min_size=ndim, max_size=ndim))

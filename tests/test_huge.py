@@ -128,7 +128,9 @@ def test_global_index_carries_into_the_high_block_word():
     rows, cols = 1 << 17, 1 << 17  # 2^34 elements
     offset = (1 << 64) - 3
     t = torch.empty(4, 6, dtype=torch.int32)
-    P.random_bits_(t, seed=KEY, stream=STREAM, offset=offset, global_shape=(rows + 2, cols), global_offset=(rows - 2, cols - 6))
+    P.random_bits_(
+        t, seed=KEY, stream=STREAM, offset=offset, global_shape=(rows + 2, cols), global_offset=(rows - 2, cols - 6)
+    )
     gi = (np.arange(rows - 2, rows + 2)[:, None] * cols + np.arange(cols - 6, cols)[None, :]).ravel()
     want = np.concatenate([ref.words(KEY, STREAM, offset, 1, start=int(i)) for i in gi])
     np.testing.assert_array_equal(t.numpy().ravel().view(np.uint32), want)

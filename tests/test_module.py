@@ -167,7 +167,11 @@ def test_compiled_equals_fallback(monkeypatch):
 
     def build():
         m = nn.Sequential(nn.Linear(33, 17), nn.Embedding(50, 9), nn.LayerNorm(9))
-        P.init_module(m, lambda sub: nn.init.trunc_normal_(sub.weight, std=0.02) if isinstance(sub, nn.Embedding) else None, seed=SEED)
+        P.init_module(
+            m,
+            lambda sub: nn.init.trunc_normal_(sub.weight, std=0.02) if isinstance(sub, nn.Embedding) else None,
+            seed=SEED,
+        )
         return m
 
     compiled = build()
@@ -176,7 +180,7 @@ def test_compiled_equals_fallback(monkeypatch):
     assert torch.equal(compiled[0].weight, fallback[0].weight)
     assert torch.equal(compiled[0].bias, fallback[0].bias)
     # normal and truncated normal: within 2 ulp (docs/contract.md); exact is better
-    torch.testing.assert_close(compiled[1].weight, fallback[1].weight, rtol=2 ** -22, atol=1e-12)
+    torch.testing.assert_close(compiled[1].weight, fallback[1].weight, rtol=2**-22, atol=1e-12)
 
 
 # ---- fn, later writes, partial writes, other ops ----------------------------------------------------
@@ -494,7 +498,9 @@ def test_deferred_init_recognizes_timm_functions(monkeypatch):
 def test_patch_routes_torch_nn_init_and_copies_and_restores():
     from torch.nn import init as tinit
 
-    originals = {n: getattr(tinit, n) for n in ("uniform_", "normal_", "kaiming_uniform_", "xavier_normal_", "trunc_normal_")}
+    originals = {
+        n: getattr(tinit, n) for n in ("uniform_", "normal_", "kaiming_uniform_", "xavier_normal_", "trunc_normal_")
+    }
     user = types.ModuleType("user_module_with_copies")
     user.normal_ = tinit.normal_  # from torch.nn.init import normal_
     user.table = {"kaiming": tinit.kaiming_uniform_}

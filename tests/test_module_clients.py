@@ -32,9 +32,7 @@ def transformers():
 
 
 def _gpt2_config(tf):
-    return tf.GPT2Config(
-        n_layer=3, n_embd=64, n_head=4, vocab_size=512, n_positions=64, bos_token_id=0, eos_token_id=0
-    )
+    return tf.GPT2Config(n_layer=3, n_embd=64, n_head=4, vocab_size=512, n_positions=64, bos_token_id=0, eos_token_id=0)
 
 
 def _llama_config(tf):
@@ -98,7 +96,13 @@ def test_gpt2_is_reproducible_and_name_keyed(transformers):
         if p.numel() > 1 and p.std() > 0:
             assert not torch.equal(p, r), name
     w = a.transformer.h[1].attn.c_attn.weight
-    ref = P.normal_(torch.empty_like(w), 0.0, cfg.initializer_range, seed=SEED, stream=P.stream_of("transformer.h.1.attn.c_attn.weight"))
+    ref = P.normal_(
+        torch.empty_like(w),
+        0.0,
+        cfg.initializer_range,
+        seed=SEED,
+        stream=P.stream_of("transformer.h.1.attn.c_attn.weight"),
+    )
     assert torch.equal(w, ref)
 
 

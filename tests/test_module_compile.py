@@ -58,8 +58,9 @@ GEN = torch.Generator()
 
 def test_generator_under_compile_is_an_error():
     if TORCH_VERSION < (2, 5):
-        pytest.skip("torch < 2.5's dynamo reports an exception raised in compiled code without its "
-                    "message (seen with 2.4)")
+        pytest.skip(
+            "torch < 2.5's dynamo reports an exception raised in compiled code without its message (seen with 2.4)"
+        )
     torch._dynamo.reset()
 
     def f(w):

@@ -180,7 +180,9 @@ def test_complex_uses_real_view():
     assert torch.equal(torch.view_as_real(z), r)
 
 
-@pytest.mark.parametrize("key,stream,offset", [(0, 0, 0), (0xDEADBEEF, 7, 5), ((1 << 64) - 1, (1 << 64) - 1, (1 << 64) - 3)])
+@pytest.mark.parametrize(
+    "key,stream,offset", [(0, 0, 0), (0xDEADBEEF, 7, 5), ((1 << 64) - 1, (1 << 64) - 1, (1 << 64) - 3)]
+)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_normal_bits_match_reference(backend_name, key, stream, offset, dtype):
     """normal_ is exact too: Box-Muller on word pairs, every op fixed (docs/normal_transform.md)."""

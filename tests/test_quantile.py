@@ -4,6 +4,7 @@ _quantile_ref for truncated normal), agreement of the generated constants
 
 The bounds are the ones documented in docs/normal_transform.md (measured by tools/fit_quantile.py).
 """
+
 import importlib
 import importlib.util
 import os
@@ -19,8 +20,8 @@ mp = pytest.importorskip("mpmath")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PKG_DIR = os.path.join(ROOT, "python", "philoxinit")
 
-F32_MAX_ULP = 3.0   # measured max 2.81 ulp over q >= 2^-33 (2.61 below)
-F64_MAX_ULP = 3.0   # measured max 2.61 ulp over q >= 2^-65 (1.90 below)
+F32_MAX_ULP = 3.0  # measured max 2.81 ulp over q >= 2^-33 (2.61 below)
+F64_MAX_ULP = 3.0  # measured max 2.61 ulp over q >= 2^-65 (1.90 below)
 PHI_MAX_REL = 4e-16  # measured max 3.0e-16
 BM_F32_MAX_ULP = 4.5  # measured max 3.90 ulp (4M random pairs + edges)
 BM_F64_MAX_ULP = 3.5  # measured max 2.86 ulp (3000 pairs against mpmath)
@@ -63,14 +64,24 @@ def _q32_sample():
     parts = [
         np.exp2(-rng.uniform(1.0, 33.0, 40000)),
         rng.uniform(0.25, 0.5, 20000),
-        0.5 - rng.uniform(0.0, 2.0 ** -12, 10000),
+        0.5 - rng.uniform(0.0, 2.0**-12, 10000),
     ]
     k = rng.integers(0, 1 << 31, 20000).astype(np.float32)
-    kernel = k * np.float32(2.0 ** -32) + np.float32(2.0 ** -33)
-    small_k = np.arange(0, 5000, dtype=np.float32) * np.float32(2.0 ** -32) + np.float32(2.0 ** -33)
-    extremes = np.array([2.0 ** -33, 0.5, np.nextafter(np.float32(0.5), np.float32(0)),
-                         0.25, np.nextafter(np.float32(0.25), np.float32(0)), 2.0 ** -32, 0.1, 1e-3],
-                        dtype=np.float32)
+    kernel = k * np.float32(2.0**-32) + np.float32(2.0**-33)
+    small_k = np.arange(0, 5000, dtype=np.float32) * np.float32(2.0**-32) + np.float32(2.0**-33)
+    extremes = np.array(
+        [
+            2.0**-33,
+            0.5,
+            np.nextafter(np.float32(0.5), np.float32(0)),
+            0.25,
+            np.nextafter(np.float32(0.25), np.float32(0)),
+            2.0**-32,
+            0.1,
+            1e-3,
+        ],
+        dtype=np.float32,
+    )
     q = np.concatenate([p.astype(np.float32) for p in parts] + [kernel, small_k, extremes])
     return q
 
@@ -86,7 +97,7 @@ def test_quantile_f32_accuracy():
     # deep tails, [2^-126, 2^-33]
     rng = np.random.default_rng(7)
     qt = np.exp2(-rng.uniform(33.0, 126.0, 20000)).astype(np.float32)
-    qt = np.concatenate([qt, np.array([2.0 ** -126, 2.0 ** -100], dtype=np.float32)])
+    qt = np.concatenate([qt, np.array([2.0**-126, 2.0**-100], dtype=np.float32)])
     err = _ulp_err_f32(ref.quantile_lower_f32(qt), ref.quantile_lower_f64(qt.astype(np.float64)))
     assert err.max() <= F32_MAX_ULP, (err.max(), qt[np.argmax(err)])
 
@@ -125,17 +136,19 @@ def test_quantile_f64_accuracy():
     rng = np.random.default_rng(99)
     k = [int(x) for x in rng.integers(0, 1 << 63, 1000, dtype=np.uint64)]
     k += [int(rng.integers(0, 1 << 62)) >> int(s) for s in rng.integers(0, 63, 500)]
-    kernel = np.array([float(x) for x in k + [0, 1, (1 << 63) - 1]]) * 2.0 ** -64 + 2.0 ** -65
-    q = np.concatenate([
-        np.exp2(-rng.uniform(1.0, 65.0, 2000)),
-        rng.uniform(0.25, 0.5, 800),
-        0.5 - rng.uniform(0.0, 2.0 ** -20, 200),
-        kernel,
-        [2.0 ** -65, 0.5, np.nextafter(0.5, 0.0), 0.25, 1e-3],
-    ])
+    kernel = np.array([float(x) for x in k + [0, 1, (1 << 63) - 1]]) * 2.0**-64 + 2.0**-65
+    q = np.concatenate(
+        [
+            np.exp2(-rng.uniform(1.0, 65.0, 2000)),
+            rng.uniform(0.25, 0.5, 800),
+            0.5 - rng.uniform(0.0, 2.0**-20, 200),
+            kernel,
+            [2.0**-65, 0.5, np.nextafter(0.5, 0.0), 0.25, 1e-3],
+        ]
+    )
     err = _ulp_err_f64(q)
     assert err.max() <= F64_MAX_ULP, (err.max(), q[np.argmax(err)])
-    qt = np.concatenate([np.exp2(-rng.uniform(65.0, 1000.0, 500)), [2.0 ** -1000]])
+    qt = np.concatenate([np.exp2(-rng.uniform(65.0, 1000.0, 500)), [2.0**-1000]])
     err = _ulp_err_f64(qt)
     assert err.max() <= F64_MAX_ULP, (err.max(), qt[np.argmax(err)])
 
@@ -162,10 +175,10 @@ def test_box_muller_f32_accuracy():
     a, b = np.concatenate([a, ea]), np.concatenate([b, eb])
     z0, z1 = nref.normal_pair_f32(a.astype(np.uint32), b.astype(np.uint32))
     assert z0.dtype == np.float32 and z1.dtype == np.float32
-    u1 = (a >> 1).astype(np.float32) * np.float32(2.0 ** -31) + np.float32(2.0 ** -32)
+    u1 = (a >> 1).astype(np.float32) * np.float32(2.0**-31) + np.float32(2.0**-32)
     r = np.sqrt(-2.0 * np.log(u1.astype(np.float64)))
     o, k = b >> 29, b & ((1 << 29) - 1)
-    phi = np.where(o & 1 == 1, (1 << 29) - k, k) * (np.pi / 4 * 2.0 ** -29)
+    phi = np.where(o & 1 == 1, (1 << 29) - k, k) * (np.pi / 4 * 2.0**-29)
     swap = np.isin(o, (1, 2, 5, 6))
     x = np.where(swap, np.sin(phi), np.cos(phi)) * np.where(np.isin(o, (2, 3, 4, 5)), -r, r)
     y = np.where(swap, np.cos(phi), np.sin(phi)) * np.where(o >= 4, -r, r)
@@ -183,7 +196,7 @@ def test_box_muller_f64_accuracy():
     worst = 0.0
     with mp.workdps(34):
         for x, y, v0, v1 in zip(A, B, z0, z1):
-            u1 = float(np.float64(x >> 1) * 2.0 ** -63 + 2.0 ** -64)
+            u1 = float(np.float64(x >> 1) * 2.0**-63 + 2.0**-64)
             r = mp.sqrt(-2 * mp.log(mp.mpf(u1)))
             o, k = y >> 61, y & ((1 << 61) - 1)
             c, s = _bm_exact(o, (1 << 61) - k if o & 1 else k, 61)
@@ -200,7 +213,7 @@ def test_box_muller_f64_accuracy():
 def test_quantile_monotone_and_signs(dt):
     f = ref.quantile_lower_f32 if dt == np.float32 else ref.quantile_lower_f64
     # dense increasing q: near 0.5, across every region boundary, and log-spaced down to the tail
-    top = (dt(0.5) - np.arange(1 << 16, dtype=dt)[::-1] * dt(2.0 ** -30)).astype(dt)
+    top = (dt(0.5) - np.arange(1 << 16, dtype=dt)[::-1] * dt(2.0**-30)).astype(dt)
     logs = np.sort(np.exp2(-np.linspace(1.0, 33.0 if dt == np.float32 else 65.0, 200001))).astype(dt)
     for q in (top, logs):
         q = np.unique(q)
@@ -264,8 +277,9 @@ def _parse_header():
         def conv(tok):
             tok = tok.strip()
             if ctype in ("float", "double"):
-                assert re.fullmatch(r"-?0x[0-9a-f]+(\.[0-9a-f]*)?p[+-]\d+" + ("f" if ctype == "float" else ""),
-                                    tok), tok
+                assert re.fullmatch(r"-?0x[0-9a-f]+(\.[0-9a-f]*)?p[+-]\d+" + ("f" if ctype == "float" else ""), tok), (
+                    tok
+                )
                 return float.fromhex(tok.rstrip("f"))
             return int(tok, 0)
 
@@ -281,10 +295,18 @@ def test_header_matches_python_constants():
     seen = set()
     for s, P in (("f32", "F32"), ("f64", "F64")):
         pairs = {
-            f"kMantBits_{s}": "MANT_BITS", f"kMantMask_{s}": "MANT_MASK", f"kSqrt2Bits_{s}": "SQRT2_BITS",
-            f"kLn2Hi_{s}": "LN2_HI", f"kLn2Lo_{s}": "LN2_LO", f"kLogR_{s}": "LOG_R",
-            f"kNRegions_{s}": "NREGIONS", f"kW_{s}": "W", f"kSin_{s}": "SIN", f"kCos_{s}": "COS",
-            f"kOctantShift_{s}": "OCTANT_SHIFT", f"kAngleStep_{s}": "ANGLE_STEP",
+            f"kMantBits_{s}": "MANT_BITS",
+            f"kMantMask_{s}": "MANT_MASK",
+            f"kSqrt2Bits_{s}": "SQRT2_BITS",
+            f"kLn2Hi_{s}": "LN2_HI",
+            f"kLn2Lo_{s}": "LN2_LO",
+            f"kLogR_{s}": "LOG_R",
+            f"kNRegions_{s}": "NREGIONS",
+            f"kW_{s}": "W",
+            f"kSin_{s}": "SIN",
+            f"kCos_{s}": "COS",
+            f"kOctantShift_{s}": "OCTANT_SHIFT",
+            f"kAngleStep_{s}": "ANGLE_STEP",
         }
         n = getattr(coeffs, P + "_NREGIONS")
         assert len(getattr(coeffs, P + "_W")) == n - 1
@@ -313,16 +335,22 @@ def test_header_matches_python_constants():
 
 # ------------------------------------------------------------------------ host-side Phi
 def test_normal_cdf_accuracy():
-    xs = np.concatenate([np.linspace(-37.5, 8.3, 1500), np.linspace(-3.0, 3.0, 301),
-                         -np.geomspace(1e-10, 0.6, 100), np.geomspace(1e-10, 0.6, 100)])
+    xs = np.concatenate(
+        [
+            np.linspace(-37.5, 8.3, 1500),
+            np.linspace(-3.0, 3.0, 301),
+            -np.geomspace(1e-10, 0.6, 100),
+            np.geomspace(1e-10, 0.6, 100),
+        ]
+    )
     worst = 0.0
     with mp.workdps(30):
         for x in xs:
             x = float(x)
             for val, ex in ((phi.normal_cdf(x), mp.ncdf(x)), (phi.normal_cdf_upper(x), mp.ncdf(-x))):
                 assert isinstance(val, float)
-                if ex < mp.mpf(2.0 ** -1022):
-                    assert abs(mp.mpf(val) - ex) <= mp.mpf(2.0 ** -1074)
+                if ex < mp.mpf(2.0**-1022):
+                    assert abs(mp.mpf(val) - ex) <= mp.mpf(2.0**-1074)
                     continue
                 worst = max(worst, float(abs(mp.mpf(val) / ex - 1)))
     assert worst <= PHI_MAX_REL, worst

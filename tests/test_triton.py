@@ -151,7 +151,7 @@ def case_for(fn, shape, dtype, seed, **kw):
     for s in shape:
         numel *= s
     base = with_sentinel(numel, dtype, "cpu")
-    (target, req), = capture(lambda t: fn(t, seed=seed, **kw), base.view(shape))
+    ((target, req),) = capture(lambda t: fn(t, seed=seed, **kw), base.view(shape))
     return base, target, req
 
 
@@ -163,8 +163,14 @@ def case_for(fn, shape, dtype, seed, **kw):
 def test_triton_matches_cpu_kernels(tri, dist, dtype):
     rng = random.Random(zlib.crc32(repr((dist, str(dtype))).encode()))
     cases = [
-        case_for(DISTS[dist], (5, 67), dtype, rng.getrandbits(64), stream=rng.getrandbits(64),
-                 offset=rng.choice([0, 1, 2**32 - 1, 2**64 - 3]))  # fmt: skip
+        case_for(
+            DISTS[dist],
+            (5, 67),
+            dtype,
+            rng.getrandbits(64),
+            stream=rng.getrandbits(64),
+            offset=rng.choice([0, 1, 2**32 - 1, 2**64 - 3]),
+        )  # fmt: skip
         for _ in range(2)
     ]
     assert_same(*run_both(tri, cases))
@@ -184,7 +190,7 @@ def test_float16_overflow_and_subnormals_round_as_the_cpu_kernels(tri, std):
     cpu, ours = run_both(tri, cases)
     assert_same(cpu, ours)
     v = cpu[0].float()
-    assert (v.isinf().any() if std > 1 else ((v != 0) & (v.abs() < 2.0**-14)).any())
+    assert v.isinf().any() if std > 1 else ((v != 0) & (v.abs() < 2.0**-14)).any()
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
@@ -224,12 +230,15 @@ def layouts(shape, dtype):
     return out
 
 
-@pytest.mark.parametrize("dist,dtype", [("uniform", torch.float32), ("normal", torch.bfloat16),
-                                        ("trunc_tail", torch.float64), ("trunc", torch.float16)], ids=str)
+@pytest.mark.parametrize(
+    "dist,dtype",
+    [("uniform", torch.float32), ("normal", torch.bfloat16), ("trunc_tail", torch.float64), ("trunc", torch.float16)],
+    ids=str,
+)
 def test_non_contiguous_views(tri, dist, dtype):
     cases = []
     for _, (base, view) in layouts((2, 3, 5, 7), dtype).items():
-        (target, req), = capture(lambda t: DISTS[dist](t, seed=91, stream=4), torch.empty(view.shape, dtype=dtype))
+        ((target, req),) = capture(lambda t: DISTS[dist](t, seed=91, stream=4), torch.empty(view.shape, dtype=dtype))
         cases.append((base, view, req))
     assert_same(*run_both(tri, cases))
 
@@ -248,7 +257,7 @@ def test_sharded_boxes(tri):
         if len(shape) == 3:  # a transposed local view
             view = base.view(tuple(reversed(shape))).permute(*reversed(range(len(shape))))
         fn = lambda t: P.trunc_normal_(t, 0.0, 1.0, -2.0, 2.0, seed=8, global_shape=gshape, global_offset=start)  # noqa: E731
-        (target, req), = capture(fn, torch.empty(shape, dtype=dtype))
+        ((target, req),) = capture(fn, torch.empty(shape, dtype=dtype))
         cases.append((base, view, req))
     assert_same(*run_both(tri, cases))
 
@@ -265,7 +274,7 @@ def test_one_batch_of_mixed_requests(tri):
         fn = (lambda t, **k: P.random_bits_(t, **k)) if dist == "bits" else DISTS[dist]
         if len(shape) == 4 and i % 2:
             base, view = layouts(shape, dtype)[rng.choice(["offset1", "transposed", "step2", "channels_last"])]
-            (target, req), = capture(lambda t: fn(t, seed=i, stream=i), torch.empty(shape, dtype=dtype))
+            ((target, req),) = capture(lambda t: fn(t, seed=i, stream=i), torch.empty(shape, dtype=dtype))
             cases.append((base, view, req))
         else:
             cases.append(case_for(fn, shape, dtype, i, stream=rng.getrandbits(64)))
@@ -307,8 +316,10 @@ def test_public_functions_through_the_triton_path(forced_triton, monkeypatch):
             ours = fn(torch.empty(6, 10, dtype=dtype, device=DEVICE)).cpu()
             with env(PHILOXINIT_BACKEND="compiled"):
                 ref = fn(torch.empty(6, 10, dtype=dtype))
-            assert torch.equal(torch.view_as_real(ours) if ours.is_complex() else ours,
-                               torch.view_as_real(ref) if ref.is_complex() else ref), (i, dtype)
+            assert torch.equal(
+                torch.view_as_real(ours) if ours.is_complex() else ours,
+                torch.view_as_real(ref) if ref.is_complex() else ref,
+            ), (i, dtype)
 
 
 def test_whole_module_init_in_one_batch(forced_triton):
@@ -456,7 +467,7 @@ def test_info_lists_each_devices_path(no_compiled_cuda, monkeypatch):
 
 @pytest.mark.skipif(not ON_GPU, reason="needs a CUDA or ROCm GPU")
 def test_graph_capture_is_refused(tri):
-    (_, req), = capture(lambda t: P.normal_(t, seed=1), torch.empty(64))
+    ((_, req),) = capture(lambda t: P.normal_(t, seed=1), torch.empty(64))
     t = torch.zeros(64, device=DEVICE)
     graph = torch.cuda.CUDAGraph()
     with pytest.raises(RuntimeError, match="cannot be captured into a CUDA graph"):

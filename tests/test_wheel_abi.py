@@ -43,7 +43,9 @@ def test_needs_only_glibc_and_no_cxx_runtime():
 
 def test_glibc_at_most_2_28():
     if _built_by_gcc():
-        pytest.skip("built by GCC against this machine's glibc (pip install .): only the release "
-                    "toolchain (make wheel) targets glibc 2.28")
+        pytest.skip(
+            "built by GCC against this machine's glibc (pip install .): only the release "
+            "toolchain (make wheel) targets glibc 2.28"
+        )
     needed, versions = check_wheel.inspect(_elf())
     assert check_wheel.problems(needed, versions) == [], check_wheel.highest_glibc(versions)

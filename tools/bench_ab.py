@@ -25,7 +25,9 @@ def run(python: str, bench_args: list[str]) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         subprocess.run(
             [python, "-m", "philoxinit", "bench", *bench_args, "--no-progress", "--json", out.name],
-            check=True, stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            cwd=tempfile.gettempdir(),
         )
         results = json.load(open(out.name))["results"]
     return {(r["case"], r["dtype"], "x".join(map(str, r["size"]))): r["philoxinit"]["median_s"] for r in results}
@@ -56,7 +58,9 @@ json.dump(out, sys.stdout)
 
 
 def run_kernels(python: str) -> dict:
-    done = subprocess.run([python, "-c", KERNELS], check=True, capture_output=True, text=True, cwd=tempfile.gettempdir())
+    done = subprocess.run(
+        [python, "-c", KERNELS], check=True, capture_output=True, text=True, cwd=tempfile.gettempdir()
+    )
     return {tuple(k.split("|")): v for k, v in json.loads(done.stdout).items()}
 
 

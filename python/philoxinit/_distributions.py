@@ -19,9 +19,7 @@ from ._fill import DISTRIBUTIONS
 # ---- the preamble every random function shares ----------------------------------------------
 
 
-def hand_off(
-    public: Callable, tensor: Tensor, args: tuple, seed, stream, offset, global_shape, global_offset
-):
+def hand_off(public: Callable, tensor: Tensor, args: tuple, seed, stream, offset, global_shape, global_offset):
     """Hand the call to a ``__torch_function__`` override (a tensor subclass or a mode), as
     torch.nn.init does: ``args`` are the public function's positional arguments after the tensor."""
     return handle_torch_function(
@@ -35,9 +33,7 @@ def random_fill(public, called, tensor, params, generator, seed, stream, offset,
     its ``params``: through a ``__torch_function__`` override if there is one, else :func:`run_fill`.
     ``called``: the public function the user called (errors name it)."""
     if has_torch_function_variadic(tensor):
-        return hand_off(
-            public, tensor, params + (generator,), seed, stream, offset, global_shape, global_offset
-        )
+        return hand_off(public, tensor, params + (generator,), seed, stream, offset, global_shape, global_offset)
     return run_fill(
         public.__name__, called, tensor, params, generator, seed, stream, offset, global_shape,
         global_offset,
@@ -50,9 +46,7 @@ def run_fill(fn, called, tensor, params, generator, seed, stream, offset, global
         return _ops.traced_fill(
             fn, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset
         )
-    return DISTRIBUTIONS[fn](
-        called, tensor, params, generator, seed, stream, offset, global_shape, global_offset
-    )
+    return DISTRIBUTIONS[fn](called, tensor, params, generator, seed, stream, offset, global_shape, global_offset)
 
 
 # ---- distributions ------------------------------------------------------------------------------

@@ -61,13 +61,21 @@ class Chunk:
                     self.compiled = torch.compile(self.eager, dynamic=False, fullgraph=True, options=_OPTIONS)
                 got = self.run(steps, counter, params, dtype)
             except Exception as e:  # no C++ compiler, an unsupported platform, an inductor bug
-                warnings.warn(f"philoxinit: torch.compile of the fallback failed, running it eagerly ({type(e).__name__}: {e})", RuntimeWarning, stacklevel=2)
+                warnings.warn(
+                    f"philoxinit: torch.compile of the fallback failed, running it eagerly ({type(e).__name__}: {e})",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
                 self.usable[dtype] = False
             else:
                 want = self.eager(steps, counter, params, dtype)
                 same = got.shape == want.shape and torch.equal(_bits(got), _bits(want))
                 if not same:
-                    warnings.warn("philoxinit: the compiled fallback's bits differ from the eager fallback's; running it eagerly", RuntimeWarning, stacklevel=2)
+                    warnings.warn(
+                        "philoxinit: the compiled fallback's bits differ from the eager fallback's; running it eagerly",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
                 self.usable[dtype] = same
         return self.usable[dtype]
 

@@ -67,9 +67,7 @@ def calculate_gain(nonlinearity: str, param: Optional[Union[int, float]] = None)
 def fan_in_and_fan_out(shape: Sequence[int]) -> tuple[int, int]:
     """``(fan_in, fan_out)`` of a weight of this shape: dim 1 and dim 0 times the receptive field."""
     if len(shape) < 2:
-        raise ValueError(
-            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
-        )
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
     if len(shape) == 2:  # a receptive field of 1: the same ints, without the loop
         return shape[1], shape[0]
     receptive_field_size = 1

@@ -19,6 +19,7 @@ A pair of N-bit words (a, b) (N = 32 for float32, 64 for float64; SHIFT = N - 3)
     z0  = r * x, negated if o in {2, 3, 4, 5}      # r cos(theta)
     z1  = r * y, negated if o in {4, 5, 6, 7}      # r sin(theta)
 """
+
 import numpy as np
 
 try:
@@ -45,7 +46,7 @@ def normal_pair_f32(a, b):
     """(z0, z1) float32 from uint32 word arrays a (radius) and b (angle)."""
     a = np.asarray(a, dtype=np.uint32).astype(np.int64)
     b = np.asarray(b, dtype=np.uint32).astype(np.int64)
-    u1 = (a >> 1).astype(np.float32) * np.float32(2.0 ** -31) + np.float32(2.0 ** -32)
+    u1 = (a >> 1).astype(np.float32) * np.float32(2.0**-31) + np.float32(2.0**-32)
     r = np.sqrt(log_f32(u1) * np.float32(-2.0))
     return _rotate(r, b >> 29, b & ((1 << 29) - 1), 29, np.float32, "F32")
 
@@ -54,7 +55,7 @@ def normal_pair_f64(a, b):
     """(z0, z1) float64 from uint64 word arrays a (radius) and b (angle)."""
     a = np.asarray(a, dtype=np.uint64)
     b = np.asarray(b, dtype=np.uint64)
-    u1 = (a >> np.uint64(1)).astype(np.float64) * 2.0 ** -63 + 2.0 ** -64
+    u1 = (a >> np.uint64(1)).astype(np.float64) * 2.0**-63 + 2.0**-64
     r = np.sqrt(log_f64(u1) * -2.0)
     o = (b >> np.uint64(61)).astype(np.int64)
     k = (b & np.uint64((1 << 61) - 1)).astype(np.int64)

@@ -45,7 +45,14 @@ def fill_op(
     if fn not in DISTRIBUTIONS:
         raise ValueError(f"philoxinit::fill_: unknown function {fn!r}")
     DISTRIBUTIONS[fn](
-        called, tensor, tuple(params), None, _u64(seed), _u64(stream), _u64(offset), global_shape,
+        called,
+        tensor,
+        tuple(params),
+        None,
+        _u64(seed),
+        _u64(stream),
+        _u64(offset),
+        global_shape,
         global_offset,
     )
 

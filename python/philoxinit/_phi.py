@@ -12,6 +12,7 @@ Phi(-t) for t > PHI_SERIES_MAX:     phi(t) * M(t), M the Mills ratio:
     extra precision (t split into a 16-fractional-bit head and a tail, so t_head^2 is exact).
 Phi(x) for x > PHI_SERIES_MAX:      1 - Phi(-x).
 """
+
 import math
 
 try:
@@ -67,12 +68,12 @@ def _lower_tail(t):
     """Phi(-t) for t > PHI_SERIES_MAX (t <= 40)."""
     # t = th + d with th = t truncated to 16 fractional bits: th*th is exact (t < 64)
     th = (t * 65536.0) // 1.0 / 65536.0
-    d = t - th                                    # exact
-    a = (th * th) * 0.5                           # exact
-    b = (d * (t + th)) * 0.5                      # t^2/2 = a + b (b tiny, rounded)
+    d = t - th  # exact
+    a = (th * th) * 0.5  # exact
+    b = (d * (t + th)) * 0.5  # t^2/2 = a + b (b tiny, rounded)
     # t^2/2 + log(sqrt(2 pi)) = k*ln2 - r  ->  phi(t) = 2^-k * exp(r)
     k = ((a + _LSQ_HI) * _INV_LN2 + 0.5) // 1.0
-    hi = (k * _LN2_HI - a) - _LSQ_HI              # exact (Sterbenz / short operands)
+    hi = (k * _LN2_HI - a) - _LSQ_HI  # exact (Sterbenz / short operands)
     r = hi + ((k * _LN2_LO - _LSQ_LO) - b)
     return math.ldexp(_exp_small(r) * _mills(t), -int(k))
 

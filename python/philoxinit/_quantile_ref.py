@@ -35,6 +35,7 @@ quantile_lower_P(q), q in (0, 0.5] (f32: q >= 2^-126; f64: q >= 2^-1000)::
 Here P[k] approximates g(w) = sqrt(2)*erfinv(x)/x with x = sqrt(1 - exp(-w)), so that
 x*g(w) = sqrt(2)*erfinv(1 - 2q) = -Phi^{-1}(q). q = 0.5 gives z = -0.0.
 """
+
 import numpy as np
 
 try:
@@ -94,7 +95,7 @@ def _quantile(q, dt, it, pre):
         sq = getattr(_C, pre + "_SQRT_REGION")
         region = np.zeros(w.shape, dtype=np.int64)
         for W in Ws:
-            region += (w >= dt(W))
+            region += w >= dt(W)
         v = np.sqrt(w)
         p = np.zeros_like(w)
         for k in range(len(Ps)):

@@ -42,6 +42,7 @@ def log_basic(y: torch.Tensor) -> torch.Tensor:
 
 def _product(a: torch.Tensor, b: torch.Tensor):
     """a * b = p + e exactly (Dekker: Veltkamp splits, no FMA), float64 tensors."""
+
     def split(x):
         c = x * 134217729.0  # 2^27 + 1
         hi = c - (c - x)

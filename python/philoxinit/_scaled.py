@@ -346,9 +346,7 @@ def _variance_scaling(
     else:
         bound = math.sqrt(3.0 * variance)
         public, params = uniform_, (-bound, bound)
-    return random_fill(
-        public, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset
-    )
+    return random_fill(public, called, tensor, params, generator, seed, stream, offset, global_shape, global_offset)
 
 
 def lecun_normal_(

@@ -65,8 +65,15 @@ def _param(row, k):
 
 
 @triton.jit(do_not_specialize=["n_requests"])  # one compiled kernel whatever the batch's size
-def _fill_kernel(table, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr, PB: tl.constexpr,
-                 OUTER: tl.constexpr, BLOCK: tl.constexpr):
+def _fill_kernel(
+    table,
+    n_requests,
+    DIST: tl.constexpr,
+    DTYPE: tl.constexpr,
+    PB: tl.constexpr,
+    OUTER: tl.constexpr,
+    BLOCK: tl.constexpr,
+):
     pid = tl.program_id(0).to(tl.int64)
     # The request of this program: the last r with table[r] <= pid (every request has one).
     lo = pid * 0
@@ -136,9 +143,23 @@ def _fill_kernel(table, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr, PB:
         else:
             low = M.round_to(_param(fl, 5).to(tl.float32), DTYPE)
             high = M.round_to(_param(fl, 6).to(tl.float32), DTYPE)
-        v0, v1, v2, v3 = M.block_bits32(x0, x1, x2, x3, a, sd, sd - a, _param(fl, 2).to(tl.float32),
-                                        _param(fl, 3).to(tl.float32), sd * _param(fl, 4).to(tl.float32),
-                                        series, low, high, DIST, DTYPE)
+        v0, v1, v2, v3 = M.block_bits32(
+            x0,
+            x1,
+            x2,
+            x3,
+            a,
+            sd,
+            sd - a,
+            _param(fl, 2).to(tl.float32),
+            _param(fl, 3).to(tl.float32),
+            sd * _param(fl, 4).to(tl.float32),
+            series,
+            low,
+            high,
+            DIST,
+            DTYPE,
+        )
         vals = tl.reshape(tl.join(tl.join(v0, v2), tl.join(v1, v3)), (BLOCK, 4))  # words 0, 1, 2, 3
         if DTYPE == M.FLOAT16 or DTYPE == M.BFLOAT16:
             out = vals.to(tl.int16)  # the low half
@@ -147,8 +168,22 @@ def _fill_kernel(table, n_requests, DIST: tl.constexpr, DTYPE: tl.constexpr, PB:
             out = vals.to(tl.int32, bitcast=True)
             ptr = tl.load(row + F_ADDR).to(tl.pointer_type(tl.int32))
     else:
-        v0, v1 = M.block_bits64(x0, x1, x2, x3, pa, pb, pb - pa, _param(fl, 2), _param(fl, 3),
-                                pb * _param(fl, 4), series, _param(fl, 5), _param(fl, 6), DIST)
+        v0, v1 = M.block_bits64(
+            x0,
+            x1,
+            x2,
+            x3,
+            pa,
+            pb,
+            pb - pa,
+            _param(fl, 2),
+            _param(fl, 3),
+            pb * _param(fl, 4),
+            series,
+            _param(fl, 5),
+            _param(fl, 6),
+            DIST,
+        )
         out = tl.join(v0, v1).to(tl.int64, bitcast=True)
         ptr = tl.load(row + F_ADDR).to(tl.pointer_type(tl.int64))
     offsets = m[:, None] + (c0[:, None] + w) * tl.load(row + F_INNER_STRIDE)
@@ -256,4 +291,3 @@ def fill(
     with torch.cuda.device(tensors[0].device) if tensors[0].is_cuda else nullcontext():
         for (dist, dtype_code), pairs in groups.items():
             _launch(pairs, dist, dtype_code, items_per_program)
-

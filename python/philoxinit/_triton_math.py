@@ -402,8 +402,9 @@ def store_bits32(v, lo, hi, DIST: tl.constexpr, DTYPE: tl.constexpr):
 
 # ---- a Philox block's elements (fill.h block_bits32 / block_bits64) ----------------------------
 @triton.jit
-def block_bits32(w0, w1, w2, w3, a, b, width, t0, dt, std_flip, series, lo, hi,
-                 DIST: tl.constexpr, DTYPE: tl.constexpr):
+def block_bits32(
+    w0, w1, w2, w3, a, b, width, t0, dt, std_flip, series, lo, hi, DIST: tl.constexpr, DTYPE: tl.constexpr
+):
     """The four uint32 store patterns of a block's words (raw bits, or float32 / float16 / bfloat16
     values in the low half). a, b, width, ... are prepare32's float32 parameters."""
     if DIST == BITS:

@@ -39,9 +39,7 @@ def _c_of(alpha: float, h: float) -> float:
     return total
 
 
-def trunc_params(
-    mean: float, std: float, a: float, b: float, lane_bits: int, called: str = "trunc_normal_"
-) -> Params:
+def trunc_params(mean: float, std: float, a: float, b: float, lane_bits: int, called: str = "trunc_normal_") -> Params:
     """The kernel's parameters for N(mean, std^2) truncated to [a, b] in lanes of ``lane_bits``
     bits; a ValueError naming the argument (and ``called``, the public function) for bad ones."""
     fn = where(called)
@@ -53,9 +51,7 @@ def trunc_params(
     if std < 0:
         raise ValueError(f"{fn}: std must be non-negative, got std={std}")
     if lane_bits == 32 and max(abs(mean), std) > _FLOAT32_MAX:
-        raise ValueError(
-            f"{fn}: mean={mean} and std={std} must be within float32's range for this dtype"
-        )
+        raise ValueError(f"{fn}: mean={mean} and std={std} must be within float32's range for this dtype")
     if a > b:
         raise ArgumentError(f"{fn}: a must be less than b, got a={a}, b={b}")
     if a == b:

@@ -111,9 +111,7 @@ def check_layout(tensor: torch.Tensor, called: str = "") -> None:
     if tensor.is_nested:
         raise TypeError(f"{where(called)}: nested tensors are not supported; fill each component tensor")
     if tensor.is_quantized:
-        raise TypeError(
-            f"{where(called)}: quantized tensors are not supported; fill a float tensor and quantize it"
-        )
+        raise TypeError(f"{where(called)}: quantized tensors are not supported; fill a float tensor and quantize it")
     if tensor.is_inference() and not torch.is_inference_mode_enabled():
         tensor.view(-1)[:0].zero_()  # torch's own error for in-place writes to inference tensors
     if not (tensor.is_contiguous() or non_overlapping(tensor.shape, tensor.stride())):

@@ -87,7 +87,9 @@ def _merge(runs: List[Run]) -> List[Run]:
     return out
 
 
-def local_runs(global_shape: Sequence[int], mesh_shape: Sequence[int], coordinate: Sequence[int], placements) -> List[List[Run]]:
+def local_runs(
+    global_shape: Sequence[int], mesh_shape: Sequence[int], coordinate: Sequence[int], placements
+) -> List[List[Run]]:
     """For each tensor dim, the runs of global indices this mesh coordinate holds, in local order."""
     Partial, Replicate, Shard, _StridedShard = _compat.placement_types()
     ndim = len(global_shape)
@@ -125,9 +127,7 @@ def local_boxes(runs: Sequence[Sequence[Run]]) -> List[Box]:
         per_dim.append(entries)
     boxes = []
     for combo in itertools.product(*per_dim):
-        boxes.append(
-            (tuple(c[0] for c in combo), tuple(c[1] for c in combo), tuple(c[2] for c in combo))
-        )
+        boxes.append((tuple(c[0] for c in combo), tuple(c[1] for c in combo), tuple(c[2] for c in combo)))
     return boxes
 
 

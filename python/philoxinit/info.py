@@ -31,7 +31,10 @@ def collect() -> dict:
     out = {
         "philoxinit": philoxinit.__version__,
         "backend": {
-            "name": b.name, "reason": b.reason, "cpu": b.cpu, "cuda": b.cuda,
+            "name": b.name,
+            "reason": b.reason,
+            "cpu": b.cpu,
+            "cuda": b.cuda,
             "devices": [{"device": d, "path": path, "reason": why} for d, path, why in b.devices],
         },  # fmt: skip
         "cpu_isa": None,

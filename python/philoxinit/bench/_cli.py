@@ -47,12 +47,20 @@ def _parser() -> argparse.ArgumentParser:
         description="philoxinit vs torch.nn.init (and fill_) for the same calls: GB/s, speed-up, "
         "fraction of fill_ throughput. All ratios are measured in this one process.",
     )
-    p.add_argument("--quick", action="store_true", help=f"sizes {', '.join('x'.join(map(str, s)) for s in QUICK_SIZES)} only (under a minute)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"sizes {', '.join('x'.join(map(str, s)) for s in QUICK_SIZES)} only (under a minute)",
+    )
     p.add_argument("--all", action="store_true", help="also float16 and float64")
-    p.add_argument("--cold", action="store_true", help="time fills of freshly allocated tensors (first-touch page faults included)")
+    p.add_argument(
+        "--cold", action="store_true", help="time fills of freshly allocated tensors (first-touch page faults included)"
+    )
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
     p.add_argument("--threads", type=int, metavar="N", help="torch.set_num_threads(N) first (philoxinit follows it)")
-    p.add_argument("--isa", metavar="NAME", help="force philoxinit's CPU instruction set (scalar, vec128, avx2, avx512)")
+    p.add_argument(
+        "--isa", metavar="NAME", help="force philoxinit's CPU instruction set (scalar, vec128, avx2, avx512)"
+    )
     p.add_argument(
         "--backend", choices=BACKENDS,
         help="the path philoxinit's side takes: compiled (the C++/CUDA kernels), torch (the pure-PyTorch "
@@ -60,7 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         "default: what philoxinit picks",
     )  # fmt: skip
     p.add_argument("--json", metavar="FILE", help="write the machine description and every measurement here")
-    p.add_argument("--plot", metavar="FILE.png", help="bar chart of GB/s of philoxinit, torch.nn.init and fill_ per case and size (needs matplotlib)")
+    p.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="bar chart of GB/s of philoxinit, torch.nn.init and fill_ per case and size (needs matplotlib)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--model", nargs="?", const="gpt2,llama,vit", metavar="NAMES",
@@ -70,7 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", type=_sizes, metavar="AxB,...", help="sizes instead of the defaults, e.g. 64x64,128x128")
     p.add_argument("--dtypes", metavar="D,...", help="dtypes instead of the defaults, e.g. float32,float16")
     p.add_argument("--cases", metavar="NAME,...", help="only these cases (names as in the table's first column)")
-    p.add_argument("--repeats", type=int, default=None, metavar="N", help=f"timed runs per measurement (default {REPEATS})")
+    p.add_argument(
+        "--repeats", type=int, default=None, metavar="N", help=f"timed runs per measurement (default {REPEATS})"
+    )
     return p
 
 
@@ -155,8 +169,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     machine = machine_info(args.device)
     print(machine_line(machine), flush=True)
     start = time.perf_counter()
-    results = run(cases, dtypes, sizes, repeats=repeats, device=args.device, cold=args.cold,
-                  progress=not args.no_progress)
+    results = run(
+        cases, dtypes, sizes, repeats=repeats, device=args.device, cold=args.cold, progress=not args.no_progress
+    )
     elapsed = time.perf_counter() - start
     print()
     print(format_table(results, repeats=repeats, cold=args.cold))
@@ -185,4 +200,3 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         plot(results, args.plot, title=_plot_title(machine), llc_bytes=machine.get("llc_bytes"))
         print(f"wrote {args.plot}")
     return 1 if any(t.error for r in results for t in (r.philoxinit, r.torch, r.fill)) else 0
-

@@ -129,4 +129,3 @@ def machine_line(m: dict) -> str:
         kernels = "philoxinit CUDA kernels" if m["cuda_kernels"] else "philoxinit torch fallback on CUDA"
         line += f"\ndevice {m['device']}: {m['cuda_device']} ({kernels})"
     return line
-

@@ -308,4 +308,3 @@ def run(
     order = {c.name: i for i, c in enumerate(cases)}
     results.sort(key=lambda r: (order[r.case.name], list(dtypes).index(r.dtype), sizes.index(r.size)))
     return results
-

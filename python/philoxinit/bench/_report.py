@@ -23,16 +23,18 @@ def format_table(results: Sequence[Result], *, repeats: int = REPEATS, cold: boo
     rows = []
     for r in results:
         torch_gbps = _num(r.torch.gbps(r.nbytes), ".3g") + ("*" if r.torch.capped else "")
-        rows.append((
-            r.case.name,
-            r.dtype,
-            "x".join(map(str, r.size)),
-            _num(r.philoxinit.gbps(r.nbytes), ".3g") + ("*" if r.philoxinit.capped else ""),
-            torch_gbps,
-            _num(r.speedup, ".3g") + "x",
-            _num(r.fill.gbps(r.nbytes), ".3g"),
-            _num(r.of_fill, ".2f"),
-        ))
+        rows.append(
+            (
+                r.case.name,
+                r.dtype,
+                "x".join(map(str, r.size)),
+                _num(r.philoxinit.gbps(r.nbytes), ".3g") + ("*" if r.philoxinit.capped else ""),
+                torch_gbps,
+                _num(r.speedup, ".3g") + "x",
+                _num(r.fill.gbps(r.nbytes), ".3g"),
+                _num(r.of_fill, ".2f"),
+            )
+        )
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
 
     def line(cells):
@@ -51,7 +53,11 @@ def format_table(results: Sequence[Result], *, repeats: int = REPEATS, cold: boo
         else "one tensor per dtype x size, allocated and written once before timing "
         "(page faults on first touch are not measured)"
     )
-    ramp = "" if cold else f", then {RAMP_S * 1e3:g} ms of untimed calls of the same function (the cores back at speed; calls over {SLOW_CALL_S:g} s go straight on)"
+    ramp = (
+        ""
+        if cold
+        else f", then {RAMP_S * 1e3:g} ms of untimed calls of the same function (the cores back at speed; calls over {SLOW_CALL_S:g} s go straight on)"
+    )
     out += [
         "",
         f"GB/s: bytes written / median time per call (1 GB = 1e9 bytes), median of {repeats} runs after "
@@ -64,8 +70,12 @@ def format_table(results: Sequence[Result], *, repeats: int = REPEATS, cold: boo
             f"*: a call took over {SLOW_CALL_S:g} s, so that side was timed over {SLOW_RUNS} runs (median) "
             "after two warm-up calls (torch's trunc_normal_ resamples until every value fits)."
         )
-    errors = [(r, side, t.error) for r in results for side, t in
-              (("philoxinit", r.philoxinit), ("torch", r.torch), ("fill_", r.fill)) if t.error]
+    errors = [
+        (r, side, t.error)
+        for r in results
+        for side, t in (("philoxinit", r.philoxinit), ("torch", r.torch), ("fill_", r.fill))
+        if t.error
+    ]
     for r, side, err in errors:
         out.append(f"error: {side} {r.case.name} {r.dtype} {'x'.join(map(str, r.size))}: {err}")
     return "\n".join(out)
@@ -95,8 +105,7 @@ def _pyplot():
         import matplotlib.pyplot as plt
     except ImportError:
         raise RuntimeError(
-            "--plot needs matplotlib, which is not installed: pip install matplotlib "
-            "(or philoxinit[bench])"
+            "--plot needs matplotlib, which is not installed: pip install matplotlib (or philoxinit[bench])"
         ) from None
     return plt
 
@@ -111,7 +120,11 @@ def _plot_title(m: dict) -> str:
 # Where the machine does not say how large its last-level cache is: a tensor this large is taken to
 # be out of cache (larger than most CPUs' last-level caches).
 OUT_OF_CACHE_BYTES = 64 << 20
-IMPLS = (("philoxinit", "philoxinit", "tab:blue"), ("torch", "torch.nn.init", "tab:orange"), ("fill", "fill_", "tab:gray"))
+IMPLS = (
+    ("philoxinit", "philoxinit", "tab:blue"),
+    ("torch", "torch.nn.init", "tab:orange"),
+    ("fill", "fill_", "tab:gray"),
+)
 
 
 def _mib(nbytes: int) -> str:
@@ -161,8 +174,15 @@ def plot(results: Sequence[Result], path: str, title: str = "", llc_bytes: Optio
             for x, y, r in zip(xs, gbps, rs):
                 if r is None or not math.isfinite(y):
                     continue
-                ax.annotate(bar_label(r, bound), (x, y), xytext=(0, 2), textcoords="offset points",
-                            ha="center", va="bottom", fontsize=7)
+                ax.annotate(
+                    bar_label(r, bound),
+                    (x, y),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=7,
+                )
         ax.set_yscale("log")
         ax.margins(y=0.25)
         ax.set_ylabel("GB/s (log)")

@@ -20,23 +20,38 @@ def _parser():
     )
     p.add_argument("--depth", type=int, default=50, help="number of layers (default 50)")
     p.add_argument("--width", type=int, default=None, help="units per layer (default 512; conv: channels, default 64)")
-    p.add_argument("--width-end", type=int, default=None,
-                   help="taper the widths geometrically from --width to this (fan_in != fan_out)")
+    p.add_argument(
+        "--width-end",
+        type=int,
+        default=None,
+        help="taper the widths geometrically from --width to this (fan_in != fan_out)",
+    )
     p.add_argument("--batch", type=int, default=None, help="batch size (default 1024; conv: 64)")
     p.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="default relu")
     p.add_argument("--negative-slope", type=float, default=0.01, help="leaky_relu slope (default 0.01)")
-    p.add_argument("--gain", type=float, default=None,
-                   help="override the gain (default: calculate_gain of the activation; 1 for selu)")
+    p.add_argument(
+        "--gain",
+        type=float,
+        default=None,
+        help="override the gain (default: calculate_gain of the activation; 1 for selu)",
+    )
     p.add_argument("--conv", action="store_true", help="3x3 conv layers instead of linear layers")
     p.add_argument("--image-size", type=int, default=8, help="conv input height and width (default 8)")
-    p.add_argument("--schemes", default=",".join(DEFAULT_SCHEMES),
-                   help="comma-separated schemes (default: %(default)s; extras: "
-                   + ", ".join(k for k in SCHEMES if k not in DEFAULT_SCHEMES) + ")")
+    p.add_argument(
+        "--schemes",
+        default=",".join(DEFAULT_SCHEMES),
+        help="comma-separated schemes (default: %(default)s; extras: "
+        + ", ".join(k for k in SCHEMES if k not in DEFAULT_SCHEMES)
+        + ")",
+    )
     p.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
     p.add_argument("--plot", metavar="FILE.png", help="save the std-vs-depth figure here")
     p.add_argument("--train", action="store_true", help="also run the training comparison")
-    p.add_argument("--train-plot", metavar="FILE.png",
-                   help="save the training loss curves here (default with --plot: FILE_train.png)")
+    p.add_argument(
+        "--train-plot",
+        metavar="FILE.png",
+        help="save the training loss curves here (default with --plot: FILE_train.png)",
+    )
     p.add_argument("--train-depth", type=int, default=20, help="training MLP depth (default 20)")
     p.add_argument("--train-width", type=int, default=128, help="training MLP width (default 128)")
     p.add_argument("--train-steps", type=int, default=300, help="SGD steps per scheme (default 300)")
@@ -72,9 +87,19 @@ def main(argv=None) -> int:
     )
     t0 = time.perf_counter()
     results = [
-        measure(args.depth, width, batch, args.activation, s, args.seed, args.conv,
-                image_size=args.image_size, width_end=args.width_end,
-                negative_slope=args.negative_slope, gain=args.gain)
+        measure(
+            args.depth,
+            width,
+            batch,
+            args.activation,
+            s,
+            args.seed,
+            args.conv,
+            image_size=args.image_size,
+            width_end=args.width_end,
+            negative_slope=args.negative_slope,
+            gain=args.gain,
+        )
         for s in schemes
     ]
     print(format_table(results))
@@ -93,8 +118,17 @@ def main(argv=None) -> int:
             f"{args.train_steps} SGD steps (lr {args.lr}, momentum 0.9, batch 128), seed {args.seed}"
         )
         tr = [
-            train(args.train_depth, args.train_width, args.activation, s, args.seed,
-                  steps=args.train_steps, lr=args.lr, negative_slope=args.negative_slope, gain=args.gain)
+            train(
+                args.train_depth,
+                args.train_width,
+                args.activation,
+                s,
+                args.seed,
+                steps=args.train_steps,
+                lr=args.lr,
+                negative_slope=args.negative_slope,
+                gain=args.gain,
+            )
             for s in schemes
         ]
         print(format_train_table(tr))

@@ -295,7 +295,9 @@ def _make_task(seed, in_dim, classes, n_train, n_test, dtype):
     base = 1 << 19  # seed indices for the task, far from the layer indices
     n = n_train + n_test
     x = P.normal_(torch.empty(n, in_dim, dtype=dtype), 0.0, 1.0, seed=layer_seed(seed, base))
-    w1 = P.normal_(torch.empty(4 * in_dim, in_dim, dtype=dtype), 0.0, 1.0 / math.sqrt(in_dim), seed=layer_seed(seed, base + 1))
+    w1 = P.normal_(
+        torch.empty(4 * in_dim, in_dim, dtype=dtype), 0.0, 1.0 / math.sqrt(in_dim), seed=layer_seed(seed, base + 1)
+    )
     w2 = P.normal_(torch.empty(classes, 4 * in_dim, dtype=dtype), 0.0, 1.0, seed=layer_seed(seed, base + 2))
     y = torch.argmax(torch.tanh(x @ w1.t()) @ w2.t(), dim=1)
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
@@ -376,7 +378,7 @@ def train(
         out = forward(xte)
         finite = bool(torch.isfinite(out).all())
         acc = float((out.argmax(dim=1) == yte).double().mean()) if finite and not diverged else float("nan")
-    tail = losses[-max(1, steps // 10):]
+    tail = losses[-max(1, steps // 10) :]
     final = float("nan") if diverged else sum(tail) / len(tail)
     return {
         "scheme": scheme,

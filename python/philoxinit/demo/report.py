@@ -25,9 +25,7 @@ def format_table(results) -> str:
     name_w = max(10, max(len(r["label"]) for r in results))
     cols = ["L1", f"L{mid}", f"L{depth}", f"L{depth}/L1", "|", f"L{depth}", f"L{mid}", "L1", f"L1/L{depth}"]
     head = f"{'scheme':<{name_w}}  " + " ".join(f"{c:>9}" if c != "|" else "|" for c in cols)
-    title = (
-        f"{'':<{name_w}}  {'activation std (forward)':^39} | {'gradient std (backward)':^39}"
-    )
+    title = f"{'':<{name_w}}  {'activation std (forward)':^39} | {'gradient std (backward)':^39}"
     lines = [title, head, "-" * len(head)]
     for r in results:
         f, b = r["forward"], r["backward"]
@@ -48,9 +46,7 @@ def format_train_table(results) -> str:
     for r in results:
         end = "diverged" if r["diverged"] else _fmt(r["final_loss"])
         acc = "-" if r["test_accuracy"] != r["test_accuracy"] else f"{r['test_accuracy']:.3f}"
-        lines.append(
-            f"{r['label']:<{name_w}}  {_fmt(r['initial_loss']):>9} {end:>9} {acc:>9} {r['seconds']:>8.2f}"
-        )
+        lines.append(f"{r['label']:<{name_w}}  {_fmt(r['initial_loss']):>9} {end:>9} {acc:>9} {r['seconds']:>8.2f}")
     chance = results[0]["chance_loss"]
     lines.append(
         f"(loss@end: mean minibatch loss over the last {max(1, steps // 10)} of {steps} steps; "
@@ -67,9 +63,7 @@ def _figure(*args, **kwargs):
     try:
         from matplotlib.figure import Figure
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise RuntimeError(
-            "plotting needs matplotlib, which is not installed: pip install matplotlib"
-        ) from e
+        raise RuntimeError("plotting needs matplotlib, which is not installed: pip install matplotlib") from e
     return Figure(*args, **kwargs)
 
 
@@ -143,11 +137,17 @@ def plot_training(results, path: str, title=None) -> str:
         k = 10
         smooth = []
         for i in range(len(losses)):
-            window = losses[max(0, i - k + 1): i + 1]
+            window = losses[max(0, i - k + 1) : i + 1]
             smooth.append(sum(window) / len(window))
         end = "diverged" if r["diverged"] else f"end {r['final_loss']:.3g}"
-        ax.plot(range(1, len(smooth) + 1), _finite_pos(smooth), color=color, linestyle=ls,
-                label=f"{r['label']} ({end})", linewidth=1.6)
+        ax.plot(
+            range(1, len(smooth) + 1),
+            _finite_pos(smooth),
+            color=color,
+            linestyle=ls,
+            label=f"{r['label']} ({end})",
+            linewidth=1.6,
+        )
     if results:
         chance = results[0]["chance_loss"]
         ax.axhline(chance, color="k", linewidth=0.8, alpha=0.5, linestyle=":")

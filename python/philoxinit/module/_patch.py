@@ -88,4 +88,3 @@ def unpatch() -> None:
     if not STATE.patch_stack:
         raise RuntimeError("philoxinit.unpatch: no patch() is active")
     STATE.patch_stack[-1].undo()
-

@@ -150,8 +150,17 @@ def _moved(copy: _Event, src: Tensor, history: list[_Event], keys: dict) -> Opti
             return None
         moved.append(
             _Event(
-                seq=copy.seq, sub=i + 1, kind=e.kind, writes=[dest], fn=e.fn, args=args, kwargs=kwargs,
-                independent=e.independent, explicit_key=e.explicit_key, context=copy.context, error=e.error,
+                seq=copy.seq,
+                sub=i + 1,
+                kind=e.kind,
+                writes=[dest],
+                fn=e.fn,
+                args=args,
+                kwargs=kwargs,
+                independent=e.independent,
+                explicit_key=e.explicit_key,
+                context=copy.context,
+                error=e.error,
                 outputs=[(j, dest) for j, x in e.outputs if _storage_key(x) == skey],
             )  # fmt: skip
         )
@@ -397,4 +406,3 @@ def _describe(ev: _Event) -> str:
     if ev.kind == "const":
         return f"a fill with {ev.fn}"
     return f"{_func_name(ev.fn)}()"
-

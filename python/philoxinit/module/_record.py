@@ -126,7 +126,6 @@ _HOST_READS = {
 }  # fmt: skip
 
 
-
 def _func_name(fn) -> str:
     return getattr(fn, "__qualname__", getattr(fn, "__name__", repr(fn)))
 
@@ -317,7 +316,9 @@ def _recorded_trunc(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 _ORIG_NO_GRAD_TRUNC = getattr(_TI, "_no_grad_trunc_normal_", None)
 _FUNCTION_LEVEL = {
-    _TORCH_INIT[n]: _function_level(_TORCH_INIT[n]) for n in ("orthogonal_", "sparse_", "eye_", "dirac_") if n in _TORCH_INIT
+    _TORCH_INIT[n]: _function_level(_TORCH_INIT[n])
+    for n in ("orthogonal_", "sparse_", "eye_", "dirac_")
+    if n in _TORCH_INIT
 }
 _watch(*_FUNCTION_LEVEL.values())
 
@@ -449,5 +450,3 @@ def _call(rec: _Recorder, f, *args) -> None:
         except Exception:
             new = RuntimeError(msg)
         raise new from e
-
-

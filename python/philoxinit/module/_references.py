@@ -86,8 +86,7 @@ class Swaps:
         if not watched.isdisjoint(map(id, values)):
             found += [(d, k) for k, v in list(d.items()) if id(v) in watched]
         for v in [v for v in values if type(v) is dict]:
-            if (0 < len(v) <= cls._MAX_DICT and id(v) not in namespaces
-                    and not watched.isdisjoint(map(id, v.values()))):
+            if 0 < len(v) <= cls._MAX_DICT and id(v) not in namespaces and not watched.isdisjoint(map(id, v.values())):
                 found += [(v, k) for k, x in list(v.items()) if id(x) in watched]
         return found  # fmt: skip
 

@@ -219,5 +219,3 @@ def _replay(lists: dict, targets: list[_Target], key: int, device: torch.device)
     for tg in targets:
         if tg.is_param or tg.tensor.requires_grad:
             torch.autograd.graph.increment_version(tg.tensor)
-
-
