@@ -12,24 +12,13 @@ generator, as in a plain ``fn(torch.empty(...))`` call.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import time
 
 import torch
 
 import philoxinit
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from philoxinit.bench import cpu_model
 
 
 def one_run(ours, theirs, tensor, pairs: int) -> tuple[float, float]:
@@ -58,7 +47,7 @@ def main() -> None:
     ours, theirs = getattr(philoxinit, args.fn), getattr(torch.nn.init, args.fn)
     one_run(ours, theirs, tensor, 2000)  # warm-up
     print(
-        f"{args.fn}(torch.empty({', '.join(map(str, shape))})), {cpu_name()}, "
+        f"{args.fn}(torch.empty({', '.join(map(str, shape))})), {cpu_model()}, "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, {philoxinit.backend().name}"
     )
     ratios = []

@@ -12,24 +12,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import platform
 import statistics
 import time
 
 import torch
 
 import philoxinit as P
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from philoxinit.bench import cpu_model
 
 
 def _median_time(fn, repeat: int) -> float:
@@ -138,7 +127,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default=",".join(PAIRS))
     args = ap.parse_args()
-    print(f"CPU: {_cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+    print(f"CPU: {cpu_model()}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"philoxinit {P.__version__} ({str(P.backend()).split(':')[0]}); median of {args.repeat}")  # fmt: skip
     for name in args.only.split(","):
         try:

@@ -22,7 +22,7 @@ description (``_machine``), the table, JSON and plot writers (``_report``), and 
 from __future__ import annotations
 
 from ._cli import BACKENDS, main
-from ._machine import cpu_name, machine_info, machine_line
+from ._machine import cpu_model, cpu_name, machine_info, machine_line
 from ._measure import (
     ALL_DTYPES,
     CASES,
@@ -51,6 +51,7 @@ __all__ = [
     "Result",
     "time_calls",
     "cpu_name",
+    "cpu_model",
     "machine_info",
     "machine_line",
     "run",

@@ -29,7 +29,8 @@ def cpu_name(cpuinfo: str) -> str:
     return name
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """This machine's CPU as cpu_name names it, else what the platform module says."""
     try:
         with open("/proc/cpuinfo") as f:
             name = cpu_name(f.read())
@@ -79,7 +80,7 @@ def machine_info(device: str = "cpu") -> dict:
     C = _backend._C
     info = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "platform": f"{platform.system()} {platform.machine()}",
