@@ -6,17 +6,14 @@
 // any split of the local index range (threads, SIMD, CUDA grids) writes the same bits.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 
+#include "kinds.h"
 #include "transforms.h"
 
 namespace philoxinit {
 
 constexpr int kMaxDims = 16;
-
-enum class DType : int32_t { Float32 = 0, Float64 = 1, Float16 = 2, BFloat16 = 3, Bits32 = 4 };
-// TruncNormalCentral is the CPU kernels' own: a TruncNormal request whose draws all stay out of the
-// quantile's tail regions (cpu_kind below), filled without the tail test. Same bits.
-enum class Dist : int32_t { Bits = 0, Uniform = 1, Normal = 2, TruncNormal = 3, TruncNormalCentral = 4 };
 
 // Distribution parameters as the Python layer computes them (Python doubles).
 //   Uniform:     a = low, b = high
@@ -88,6 +85,9 @@ struct Prepared64 {
   double a = 0, b = 0, width = 0, t0 = 0, dt = 0, flip = 1, lo = 0, hi = 0;
   bool series = false;
 };
+// The parameters a dtype's kernels read: float64 lanes for float64, float32 lanes otherwise.
+template <DType T>
+using PreparedOf = typename std::conditional<T == DType::Float64, Prepared64, Prepared32>::type;
 
 PXI_HD float round_to_dtype(float v, DType t) {
   if (t == DType::BFloat16) return bf16_bits_to_f32(f32_to_bf16_bits(v));
@@ -181,20 +181,32 @@ PXI_HD void sample_pair(Q a, Q b, const Prepared64& p, D& v0, D& v1) {
   }
 }
 
-// The kind the CPU kernels fill a request as: TruncNormalCentral for a float32-lane truncated
-// normal whose draws all have q' = min(q, 1 - q) >= 0.002, so that w = -log(4q'(1 - q')) < 4.84
+// Whether the CPU kernels may fill a truncated normal request as TruncNormalCentral: a float32-lane
+// request whose draws all have q' = min(q, 1 - q) >= 0.002, so that w = -log(4q'(1 - q')) < 4.84
 // stays below the quantile's first tail boundary (5): q = t0 + u dt lies in [t0, fl(t0 + dt)] for
 // the float32 t0, dt of prepare32 (|z| < 2.87 at both ends; the default [-2, 2] among them), and
 // whose dt 2^-25 is normal or zero (trunc_normal_f32 folds u's scale into dt). The last follows
 // from the others today (such an interval has dt > 1e-5, or std = 0 and dt = 0); it is checked so
 // that the fold stays exact if the threshold moves.
-inline Dist cpu_kind(const FillRequest& r) {
-  if (r.dist != Dist::TruncNormal || r.dtype == DType::Float64) return r.dist;
+inline bool cpu_central(const FillRequest& r) {
+  if (r.dist != Dist::TruncNormal || r.dtype == DType::Float64) return false;
   constexpr double kQ = 0.002;
   const Prepared32 p = prepare32(r.params, r.dist, r.dtype);
-  const bool central = !p.series && p.t0 >= kQ && 1.0 - static_cast<double>(p.t0 + p.dt) >= kQ &&
-                       (p.dt == 0.0f || p.dt >= 0x1p-101f);
-  return central ? Dist::TruncNormalCentral : Dist::TruncNormal;
+  return !p.series && p.t0 >= kQ && 1.0 - static_cast<double>(p.t0 + p.dt) >= kQ &&
+         (p.dt == 0.0f || p.dt >= 0x1p-101f);
+}
+
+// visit_kind (kinds.h) for the CPU kernels: a central truncated normal goes to f as
+// Kind<TruncNormalCentral, dtype>.
+template <class F>
+inline bool visit_cpu_kind(const FillRequest& r, F&& f) {
+  return visit_kind(r.dist, r.dtype, [&](auto kind) {
+    using K = decltype(kind);
+    if constexpr (K::dist == Dist::TruncNormal && K::dtype != DType::Float64) {
+      if (cpu_central(r)) return f(Kind<Dist::TruncNormalCentral, K::dtype>{});
+    }
+    f(kind);
+  });
 }
 
 // ---- a whole block at a time, one element per lane: what the scalar CPU and CUDA code store ----

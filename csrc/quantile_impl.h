@@ -89,7 +89,7 @@ PXI_HD D log_f64(D y) {
 // - the polynomial in w - C evaluated at its negative (horner_at_negative).
 // The tail test asks whether any part of a lane group needs the tail at all before building its
 // mask. kTails = false leaves the tail and the clamp out, for requests whose q' never comes near
-// them (fill.h, cpu_kind).
+// them (fill.h, cpu_central).
 template <bool kTails = true, class F>
 PXI_HD F quantile_f32(F q) {
   using namespace coeffs;

@@ -23,7 +23,7 @@ inline FillRequest to_request(const RequestTuple& t) {
   const auto& [ptr, dtype, dist, sizes, strides, gstrides, goffset, key, stream, offset, p] = t;
   if (dtype < 0 || dtype > 4) throw std::invalid_argument("philoxinit: unknown dtype code");
   if (dist < 0 || dist > 3) throw std::invalid_argument("philoxinit: unknown distribution code");
-  if ((dtype == static_cast<int>(DType::Bits32)) != (dist == static_cast<int>(Dist::Bits)))
+  if (!is_kind(static_cast<Dist>(dist), static_cast<DType>(dtype)))
     throw std::invalid_argument(
         "philoxinit: random bits need an int32/uint32 tensor and the distributions a floating one");
   if (sizes.size() != strides.size() || sizes.size() != gstrides.size())

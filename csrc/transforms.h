@@ -230,7 +230,7 @@ PXI_HD V std_trunc(V u, S t0, S dt, bool series, Quantile quantile) {
 // converted with one rounding: the same rounding as adding 1/2 to x >> 8 in float32.
 // flip = +-1 multiplies std, not z: the same product, one operation less per value.
 // kCentral: a request whose draws stay out of the quantile's tails and whose dt 2^-25 is normal or
-// zero (fill.h, cpu_kind); u enters only as u dt, which is then k (dt 2^-25) exactly, and the
+// zero (fill.h, cpu_central); u enters only as u dt, which is then k (dt 2^-25) exactly, and the
 // quantile is compiled without its tail test.
 template <class F, class U, bool kCentral = false>
 PXI_HD F trunc_normal_f32(U x, float t0, float dt, float flip, bool series, float mean, float std) {

@@ -20,20 +20,12 @@ namespace philoxinit {
 namespace {
 
 // ---- the portable kernel ------------------------------------------------------------------------
-template <Dist kDist>
-void fill_range_scalar_dist(const FillRequest& r, int64_t begin, int64_t end) {
-  for_each_run(r, begin, end, [&](const Run& run) { fill_run_scalar<kDist>(r, run); });
-}
-
 void fill_range_scalar(const void* request, int64_t begin, int64_t end, bool /*stream*/) {
   const FillRequest& r = *static_cast<const FillRequest*>(request);
-  switch (cpu_kind(r)) {
-    case Dist::Bits: return fill_range_scalar_dist<Dist::Bits>(r, begin, end);
-    case Dist::Uniform: return fill_range_scalar_dist<Dist::Uniform>(r, begin, end);
-    case Dist::Normal: return fill_range_scalar_dist<Dist::Normal>(r, begin, end);
-    case Dist::TruncNormal: return fill_range_scalar_dist<Dist::TruncNormal>(r, begin, end);
-    case Dist::TruncNormalCentral: return fill_range_scalar_dist<Dist::TruncNormalCentral>(r, begin, end);
-  }
+  visit_cpu_kind(r, [&](auto kind) {
+    using K = decltype(kind);
+    for_each_run(r, begin, end, [&](const Run& run) { fill_run_scalar<K::dist, K::dtype>(r, run); });
+  });
 }
 
 // ---- instruction sets ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ inline void store_at(char* base, int64_t i, int64_t stride, T v) {
 // (block_bits32 / block_bits64, the code CUDA runs), kept while the elements share the block.
 // Other steps meet a new block at nearly every element: each element's own value only.
 template <Dist kDist, DType kT>
-void fill_run_scalar_typed(const FillRequest& r, const Run& run) {
+void fill_run_scalar(const FillRequest& r, const Run& run) {
   constexpr int per_block = kT == DType::Float64 ? 2 : 4;
   using Stored = typename std::conditional<
       kT == DType::Float64, uint64_t,
@@ -51,21 +51,6 @@ void fill_run_scalar_typed(const FillRequest& r, const Run& run) {
     }
     if constexpr (kT == DType::Float64) store_at<Stored>(run.ptr, i, run.stride, bits64[g % 2]);
     else store_at<Stored>(run.ptr, i, run.stride, static_cast<Stored>(bits32[g % 4]));
-  }
-}
-
-template <Dist kDist>
-void fill_run_scalar(const FillRequest& r, const Run& run) {
-  if constexpr (kDist == Dist::Bits) {
-    return fill_run_scalar_typed<kDist, DType::Bits32>(r, run);
-  } else {
-    switch (r.dtype) {
-      case DType::Float32: return fill_run_scalar_typed<kDist, DType::Float32>(r, run);
-      case DType::Float64: return fill_run_scalar_typed<kDist, DType::Float64>(r, run);
-      case DType::Float16: return fill_run_scalar_typed<kDist, DType::Float16>(r, run);
-      case DType::BFloat16: return fill_run_scalar_typed<kDist, DType::BFloat16>(r, run);
-      case DType::Bits32: return;  // not a valid pairing (the bindings reject it)
-    }
   }
 }
 

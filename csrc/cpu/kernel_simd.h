@@ -161,8 +161,8 @@ struct Fill {
     const uint64_t g0 = run.global;
     int64_t head = static_cast<int64_t>((kPerBlock - g0 % kPerBlock) % kPerBlock);
     if (head > run.count) head = run.count;
-    if ((run.count - head) / kElems == 0) return fill_run_scalar<kDist>(r, run);
-    if (head > 0) fill_run_scalar<kDist>(r, Run{g0, 1, head, run.ptr, run.stride});
+    if ((run.count - head) / kElems == 0) return fill_run_scalar<kDist, kType>(r, run);
+    if (head > 0) fill_run_scalar<kDist, kType>(r, Run{g0, 1, head, run.ptr, run.stride});
 
     const Prepared32 p32 = prepare32(r.params, kDist, r.dtype);
     const Prepared64 p64 = prepare64(r.params);
@@ -181,45 +181,26 @@ struct Fill {
         done += n * kElems;
       } else {
         const int64_t m = static_cast<int64_t>(to_wrap) * kPerBlock;
-        fill_run_scalar<kDist>(r, Run{g0 + static_cast<uint64_t>(done), 1, m, p, run.stride});
+        fill_run_scalar<kDist, kType>(r, Run{g0 + static_cast<uint64_t>(done), 1, m, p, run.stride});
         done += m;
       }
     }
     if (done < run.count)
-      fill_run_scalar<kDist>(r, Run{g0 + static_cast<uint64_t>(done), 1, run.count - done,
+      fill_run_scalar<kDist, kType>(r, Run{g0 + static_cast<uint64_t>(done), 1, run.count - done,
                                     run.ptr + done * run.stride * kSize, run.stride});
   }
 };
 
-template <class Isa, Dist kDist>
-void fill_range_dist(const FillRequest& r, int64_t begin, int64_t end, bool stream) {
-  using K = Fill<Isa, kDist>;
-  for_each_run(r, begin, end, [&](const Run& run) {
-    if (run.global_step != 1) return fill_run_scalar<kDist>(r, run);
-    if constexpr (kDist == Dist::Bits) {
-      if (element_size(r.dtype) == 4) return K::template run<DType::Bits32>(r, run, stream);
-      return fill_run_scalar<kDist>(r, run);
-    }
-    switch (r.dtype) {
-      case DType::Float32: return K::template run<DType::Float32>(r, run, stream);
-      case DType::Float64: return K::template run<DType::Float64>(r, run, stream);
-      case DType::Float16: return K::template run<DType::Float16>(r, run, stream);
-      case DType::BFloat16: return K::template run<DType::BFloat16>(r, run, stream);
-      case DType::Bits32: return fill_run_scalar<kDist>(r, run);  // not a valid pairing
-    }
-  });
-}
-
 // Elements [begin, end) of request r; `stream` asks for non-temporal stores where aligned.
 template <class Isa>
 void fill_range(const FillRequest& r, int64_t begin, int64_t end, bool stream) {
-  switch (cpu_kind(r)) {
-    case Dist::Bits: fill_range_dist<Isa, Dist::Bits>(r, begin, end, stream); break;
-    case Dist::Uniform: fill_range_dist<Isa, Dist::Uniform>(r, begin, end, stream); break;
-    case Dist::Normal: fill_range_dist<Isa, Dist::Normal>(r, begin, end, stream); break;
-    case Dist::TruncNormal: fill_range_dist<Isa, Dist::TruncNormal>(r, begin, end, stream); break;
-    case Dist::TruncNormalCentral: fill_range_dist<Isa, Dist::TruncNormalCentral>(r, begin, end, stream); break;
-  }
+  visit_cpu_kind(r, [&](auto kind) {
+    using K = decltype(kind);
+    for_each_run(r, begin, end, [&](const Run& run) {
+      if (run.global_step != 1) return fill_run_scalar<K::dist, K::dtype>(r, run);
+      Fill<Isa, K::dist>::template run<K::dtype>(r, run, stream);
+    });
+  });
   if (stream) Isa::fence();
 }
 

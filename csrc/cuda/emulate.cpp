@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "../request_tuple.h"
-#include "kernel_list.h"
 #include "table.h"
 #include "thread_fill.h"
 
@@ -76,13 +75,13 @@ const Table32& table_of<Prepared32>(const Launch& l) { return *l.table32; }
 template <>
 const Table64& table_of<Prepared64>(const Launch& l) { return *l.table64; }
 
-// The same (distribution, dtype) list the CUDA kernels are defined from (kernel_list.h).
+// Dispatched from the same kind list (kinds.h) the CUDA kernels are defined from.
 void run_launch(const Launch& l, uint64_t grid, uint64_t block, HostStore& s) {
-#define PXI_EMULATE(NAME, D, T, P) \
-  if (l.dist == D && l.dtype == T) return run_grid<D, T>(table_of<P>(l), grid, block, s);
-  PXI_CUDA_KERNELS(PXI_EMULATE)
-#undef PXI_EMULATE
-  throw std::invalid_argument("philoxinit: no kernel for this distribution and dtype");
+  const bool known = visit_kind(l.dist, l.dtype, [&](auto kind) {
+    using K = decltype(kind);
+    run_grid<K::dist, K::dtype>(table_of<PreparedOf<K::dtype>>(l), grid, block, s);
+  });
+  if (!known) throw std::invalid_argument("philoxinit: no kernel for this distribution and dtype");
 }
 
 }  // namespace

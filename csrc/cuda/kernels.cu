@@ -8,7 +8,7 @@
 // captured into a CUDA graph carries its own table.
 #include <cstdint>
 
-#include "kernel_list.h"
+#include "kernels.h"
 #include "table.h"
 #include "thread_fill.h"
 
@@ -47,11 +47,11 @@ __device__ __forceinline__ void fill_grid(const Table<P>& table) {
 }  // namespace cudafill
 }  // namespace philoxinit
 
-#define PXI_DEFINE_KERNEL(NAME, D, T, P)                                                  \
-  extern "C" __global__ void __launch_bounds__(philoxinit::cudafill::kThreadsPerBlock)    \
-      NAME(const __grid_constant__ philoxinit::cudafill::Table<philoxinit::P> table) {     \
-    using namespace philoxinit;                                                           \
-    cudafill::fill_grid<D, T>(table);                                                      \
+#define PXI_DEFINE_KERNEL(D, T, NAME)                                                               \
+  extern "C" __global__ void __launch_bounds__(philoxinit::cudafill::kThreadsPerBlock) PXI_KERNEL_NAME(NAME)( \
+      const __grid_constant__ philoxinit::cudafill::Table<philoxinit::PreparedOf<philoxinit::DType::T>> table) { \
+    using namespace philoxinit;                                                                       \
+    cudafill::fill_grid<Dist::D, DType::T>(table);                                                    \
   }
-PXI_CUDA_KERNELS(PXI_DEFINE_KERNEL)
+PXI_KINDS(PXI_DEFINE_KERNEL)
 #undef PXI_DEFINE_KERNEL

@@ -18,7 +18,7 @@
 #include "cuda_api.h"
 #include "driver.h"
 #include "fatbin.h"
-#include "kernel_list.h"
+#include "kernels.h"
 #include "table.h"
 
 #ifndef PHILOXINIT_CUDA_ARCHS
@@ -46,8 +46,10 @@ struct KernelEntry {
   Dist dist;
   DType dtype;
 };
-#define PXI_KERNEL_ENTRY(NAME, D, T, P) {#NAME, D, T},
-const KernelEntry kKernels[] = {PXI_CUDA_KERNELS(PXI_KERNEL_ENTRY)};
+#define PXI_STRING_(X) #X
+#define PXI_STRING(X) PXI_STRING_(X)  // after expanding X
+#define PXI_KERNEL_ENTRY(D, T, NAME) {PXI_STRING(PXI_KERNEL_NAME(NAME)), Dist::D, DType::T},
+const KernelEntry kKernels[] = {PXI_KINDS(PXI_KERNEL_ENTRY)};
 #undef PXI_KERNEL_ENTRY
 constexpr int kKernelCount = sizeof(kKernels) / sizeof(kKernels[0]);
 

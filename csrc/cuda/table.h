@@ -89,10 +89,6 @@ using Table64 = Table<Prepared64>;
 // The element count per Philox block of a dtype, and the table kind it goes to.
 PXI_HD int block_elements(DType t) { return t == DType::Float64 ? 2 : 4; }
 
-// Which (dist, dtype) pairs have a kernel: raw bits only into 32-bit integers, the distributions
-// only into floating dtypes.
-inline bool valid_kind(Dist d, DType t) { return (d == Dist::Bits) == (t == DType::Bits32); }
-
 // Items per row of a coalesced request (ndim >= 1) and its row mode.
 inline void row_items(const FillRequest& r, uint64_t& items_per_row, int32_t& mode) {
   const int last = r.ndim - 1;
@@ -170,17 +166,13 @@ struct Launch {
 class Plan {
  public:
   explicit Plan(const std::vector<FillRequest>& requests) {
-    const Dist dists[] = {Dist::Bits, Dist::Uniform, Dist::Normal, Dist::TruncNormal};
-    const DType dtypes[] = {DType::Bits32, DType::Float32, DType::Float16, DType::BFloat16,
-                            DType::Float64};
-    for (Dist d : dists)
-      for (DType t : dtypes) {
-        if (!valid_kind(d, t)) continue;
-        if (t == DType::Float64)
-          pack<Prepared64>(requests, d, t, tables64_);
-        else
-          pack<Prepared32>(requests, d, t, tables32_);
-      }
+    for_each_kind([&](auto kind) {
+      using K = decltype(kind);
+      if constexpr (K::dtype == DType::Float64)
+        pack<Prepared64>(requests, K::dist, K::dtype, tables64_);
+      else
+        pack<Prepared32>(requests, K::dist, K::dtype, tables32_);
+    });
     // Pointers last: the table vectors do not move any more.
     size_t i32 = 0, i64 = 0;
     for (const Kind& k : kinds_) {
