@@ -101,7 +101,8 @@ def test_multihead_attention_and_transformer_layer():
 
 
 def test_transformer_reset_parameters_overrides_children():
-    t = nn.Transformer(16, 2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=32)
+    # batch_first=True: nn.Transformer's default (False) makes torch warn that it cannot use nested tensors.
+    t = nn.Transformer(16, 2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=32, batch_first=True)
     P.init_module(t, seed=SEED)
     w = t.encoder.layers[0].linear1.weight  # Transformer._reset_parameters: xavier_uniform_ on dim > 1
     bound = math.sqrt(6 / (16 + 32))
