@@ -18,8 +18,10 @@ inline void store_at(char* base, int64_t i, int64_t stride, T v) {
 // Elements [0, count) of a run. Consecutive global indices (step 1): a Philox block at a time
 // (block_bits32 / block_bits64, the code CUDA runs), kept while the elements share the block.
 // Other steps meet a new block at nearly every element: each element's own value only.
+// Kept out of line: the SIMD kernels call it from several places (heads, tails, strided runs), and
+// one copy per kind is enough for work that is a small part of any large fill.
 template <Dist kDist, DType kT>
-void fill_run_scalar(const FillRequest& r, const Run& run) {
+__attribute__((noinline)) void fill_run_scalar(const FillRequest& r, const Run& run) {
   constexpr int per_block = kT == DType::Float64 ? 2 : 4;
   using Stored = typename std::conditional<
       kT == DType::Float64, uint64_t,

@@ -175,7 +175,7 @@ class Plan {
     });
     // Pointers last: the table vectors do not move any more.
     size_t i32 = 0, i64 = 0;
-    for (const Kind& k : kinds_) {
+    for (const Opened& k : opened_) {
       if (k.dtype == DType::Float64)
         launches_.push_back(Launch{k.dist, k.dtype, true, nullptr, &tables64_[i64++]});
       else
@@ -185,7 +185,7 @@ class Plan {
   const std::vector<Launch>& launches() const { return launches_; }
 
  private:
-  struct Kind {
+  struct Opened {  // the pair of a table, in the order tables were opened
     Dist dist;
     DType dtype;
   };
@@ -205,7 +205,7 @@ class Plan {
       if (!open || !table_add(tables.back(), r, params)) {
         tables.emplace_back();
         table_clear(tables.back());
-        kinds_.push_back(Kind{d, t});
+        opened_.push_back(Opened{d, t});
         open = true;
         if (!table_add(tables.back(), r, params))
           throw std::invalid_argument("philoxinit: request does not fit an empty launch table");
@@ -215,7 +215,7 @@ class Plan {
 
   std::vector<Table32> tables32_;
   std::vector<Table64> tables64_;
-  std::vector<Kind> kinds_;  // in the order tables were opened: all 32-bit ones keep their order
+  std::vector<Opened> opened_;  // the 32-bit tables in their order, and the 64-bit ones in theirs
   std::vector<Launch> launches_;
 };
 
