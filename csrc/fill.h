@@ -69,12 +69,12 @@ inline void coalesce(FillRequest& r) {
   r.ndim = out;
 }
 
-constexpr int element_size(DType t) {
+// Bytes per element (constexpr and host + device, like the next: every backend sizes its stores with them).
+PXI_HD constexpr int element_size(DType t) {
   return t == DType::Float64 ? 8 : (t == DType::Float16 || t == DType::BFloat16) ? 2 : 4;
 }
-
-// Words of the Philox block each element reads: 4 elements per block, float64 2.
-inline int elements_per_block(DType t) { return t == DType::Float64 ? 2 : 4; }
+// Elements per Philox block: one word each, float64 two words each.
+PXI_HD constexpr int elements_per_block(DType t) { return t == DType::Float64 ? 2 : 4; }
 
 // The parameters of one request converted once to the lane precision, as every backend uses them.
 struct Prepared32 {

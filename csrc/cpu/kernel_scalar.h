@@ -22,7 +22,7 @@ inline void store_at(char* base, int64_t i, int64_t stride, T v) {
 // one copy per kind is enough for work that is a small part of any large fill.
 template <Dist kDist, DType kT>
 __attribute__((noinline)) void fill_run_scalar(const FillRequest& r, const Run& run) {
-  constexpr int per_block = kT == DType::Float64 ? 2 : 4;
+  constexpr int per_block = elements_per_block(kT);
   using Stored = typename std::conditional<
       kT == DType::Float64, uint64_t,
       typename std::conditional<kT == DType::Float16 || kT == DType::BFloat16, uint16_t, uint32_t>::type>::type;

@@ -126,7 +126,7 @@ struct Fill {
   __attribute__((flatten)) static void iterate(char* p, int64_t stride, int64_t iters, uint64_t b,
                                                const RoundKeys& rk, uint64_t r_stream,
                                                const Prepared32& p32, const Prepared64& p64, bool stream) {
-    constexpr int kElems = (kType == DType::Float64 ? 2 : 4) * L;  // per iteration
+    constexpr int kElems = elements_per_block(kType) * L;  // per iteration
     constexpr int kSize = element_size(kType);
     using T = typename std::conditional<kSize == 8, uint64_t,
                                         typename std::conditional<kSize == 4, uint32_t, uint16_t>::type>::type;
@@ -155,7 +155,7 @@ struct Fill {
   // Elements [0, run.count) of a run with global step 1.
   template <DType kType>
   static void run(const FillRequest& r, const Run& run, bool stream) {
-    constexpr int kPerBlock = kType == DType::Float64 ? 2 : 4;
+    constexpr int kPerBlock = elements_per_block(kType);
     constexpr int kElems = kPerBlock * L;  // elements per iteration
     constexpr int kSize = element_size(kType);
     const uint64_t g0 = run.global;

@@ -86,14 +86,11 @@ using Table64 = Table<Prepared64>;
 
 // ---- host-side planning -------------------------------------------------------------------------
 
-// The element count per Philox block of a dtype, and the table kind it goes to.
-PXI_HD int block_elements(DType t) { return t == DType::Float64 ? 2 : 4; }
-
 // Items per row of a coalesced request (ndim >= 1) and its row mode.
 inline void row_items(const FillRequest& r, uint64_t& items_per_row, int32_t& mode) {
   const int last = r.ndim - 1;
   const uint64_t inner = static_cast<uint64_t>(r.sizes[last]);
-  const uint64_t pb = static_cast<uint64_t>(block_elements(r.dtype));
+  const uint64_t pb = static_cast<uint64_t>(elements_per_block(r.dtype));
   if (r.global_strides[last] != 1) {
     mode = kElements;
     items_per_row = inner;

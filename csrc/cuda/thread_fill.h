@@ -81,11 +81,6 @@ PXI_HD ItemPlace place_item(const DevRequest<P>& q, const OuterDim* dims, uint64
   return p;
 }
 
-template <DType kT>
-struct ElementBytes {
-  static constexpr int value = kT == DType::Float64 ? 8 : (kT == DType::Float16 || kT == DType::BFloat16) ? 2 : 4;
-};
-
 // ---- one item -----------------------------------------------------------------------------------
 
 // Store policy S provides:
@@ -96,8 +91,8 @@ struct ElementBytes {
 template <Dist kDist, DType kT, class P, class S>
 PXI_HD void write_block(const P& params, uint64_t key, uint64_t stream, uint64_t block, char* row,
                         int64_t c0, int lo, int hi, int64_t ms, S& store) {
-  constexpr int pb = kT == DType::Float64 ? 2 : 4;
-  constexpr int esize = ElementBytes<kT>::value;
+  constexpr int pb = elements_per_block(kT);
+  constexpr int esize = element_size(kT);
   const Block4 blk = philox_block(key, stream, block);
   const bool whole = lo == 0 && hi == pb && ms == 1;
   if constexpr (kT == DType::Float64) {
@@ -146,11 +141,11 @@ PXI_HD void write_block(const P& params, uint64_t key, uint64_t stream, uint64_t
 // Any item of any request.
 template <Dist kDist, DType kT, class P, class S>
 PXI_HD void fill_item(const DevRequest<P>& q, const OuterDim* dims, uint64_t item, S& store) {
-  constexpr int pb = kT == DType::Float64 ? 2 : 4;
+  constexpr int pb = elements_per_block(kT);
   const ItemPlace at = place_item(q, dims, item, pb);
   if (at.hi <= at.lo) return;
   write_block<kDist, kT>(q.params, q.key, q.stream, q.offset + at.block,
-                         q.data + at.row_mem * ElementBytes<kT>::value, at.c0, at.lo, at.hi,
+                         q.data + at.row_mem * element_size(kT), at.c0, at.lo, at.hi,
                          q.inner_stride, store);
 }
 
@@ -160,7 +155,7 @@ PXI_HD void fill_item(const DevRequest<P>& q, const OuterDim* dims, uint64_t ite
 template <Dist kDist, DType kT, class P, class S>
 PXI_HD uint64_t fill_row(const DevRequest<P>& q, uint64_t first, uint64_t count, uint64_t threads,
                          S& store) {
-  constexpr int pb = kT == DType::Float64 ? 2 : 4;
+  constexpr int pb = elements_per_block(kT);
   const P params = q.params;
   const uint64_t key = q.key, stream = q.stream;
   const int phase = static_cast<int>(q.global_offset % pb);

@@ -16,7 +16,7 @@ class Dist(IntEnum):
     TRUNC_NORMAL = 3
 
 
-# dtype -> the kernel's dtype code (csrc/fill.h DType)
+# dtype -> the kernel's dtype code (csrc/kinds.h DType)
 DTYPE_CODES = {
     torch.float32: 0,
     torch.float64: 1,
